@@ -1,0 +1,115 @@
+//! Peer identities: an ed25519 key kept in the data dir, created on first
+//! start. `NodeId = SHA-256(public key)`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::hex;
+use crate::ids::NodeId;
+use crate::signing::{PublicKey, SigningKeyPair};
+
+/// File name of the identity key inside a data dir.
+pub const IDENTITY_FILE: &str = "identity.key";
+
+/// Why an identity could not be loaded or created.
+#[derive(Debug, Error)]
+pub enum IdentityError {
+    #[error("read identity {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("write identity {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("identity file {0} is corrupt (expected 64 hex digits)")]
+    Corrupt(PathBuf),
+}
+
+/// The key pair and id of a satellite or storage node.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    keys: SigningKeyPair,
+    id: NodeId,
+}
+
+impl Identity {
+    /// A fresh identity with at least `difficulty` trailing zero bits.
+    pub fn generate(difficulty: u32) -> Self {
+        loop {
+            let keys = SigningKeyPair::generate();
+            let id = keys.public_key().node_id();
+            if id.difficulty() >= difficulty {
+                return Identity { keys, id };
+            }
+        }
+    }
+
+    /// Loads `dir/identity.key`, creating it (and `dir`) on first start.
+    pub fn load_or_create(dir: &Path) -> Result<Self, IdentityError> {
+        let path = dir.join(IDENTITY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let seed = hex::decode(text.trim())
+                    .filter(|s| s.len() == 32)
+                    .ok_or_else(|| IdentityError::Corrupt(path.clone()))?;
+                let keys = SigningKeyPair::from_seed_slice(&seed)
+                    .map_err(|_| IdentityError::Corrupt(path.clone()))?;
+                let id = keys.public_key().node_id();
+                Ok(Identity { keys, id })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let ident = Identity::generate(0);
+                let werr = |source| IdentityError::Write {
+                    path: path.clone(),
+                    source,
+                };
+                std::fs::create_dir_all(dir).map_err(werr)?;
+                let tmp = dir.join(format!("{IDENTITY_FILE}.tmp"));
+                let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+                f.write_all(hex::encode(&ident.keys.seed()).as_bytes())
+                    .map_err(werr)?;
+                f.sync_all().map_err(werr)?;
+                std::fs::rename(&tmp, &path).map_err(werr)?;
+                Ok(ident)
+            }
+            Err(source) => Err(IdentityError::Read { path, source }),
+        }
+    }
+
+    /// This peer's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+    /// This peer's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.keys.public_key()
+    }
+    /// The signing keys.
+    pub fn keys(&self) -> &SigningKeyPair {
+        &self.keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_once_then_reloaded() {
+        let dir = std::env::temp_dir().join(format!("ident-{}", rand::random::<u64>()));
+        let a = Identity::load_or_create(&dir).unwrap();
+        let b = Identity::load_or_create(&dir).unwrap();
+        assert_eq!(a.id(), b.id());
+        std::fs::write(dir.join(IDENTITY_FILE), "junk").unwrap();
+        assert!(matches!(
+            Identity::load_or_create(&dir),
+            Err(IdentityError::Corrupt(_))
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
