@@ -68,7 +68,7 @@ impl RedundancyScheme {
                 "need 0 < k <= repair <= success <= total <= 255 and k < total, got {k}/{r}/{s}/{n}"
             )));
         }
-        if share_size == 0 || crate::piece::HASH_CHUNK_SIZE % share_size as u64 != 0 {
+        if share_size == 0 || !crate::piece::HASH_CHUNK_SIZE.is_multiple_of(share_size as u64) {
             return Err(ErasureError::InvalidScheme(format!(
                 "share size {share_size} must divide {}",
                 crate::piece::HASH_CHUNK_SIZE
@@ -118,7 +118,7 @@ impl ErasureCoder {
     /// `data.len() / k` bytes: the shares of this batch for that piece.
     pub fn encode(&self, data: &[u8]) -> Result<Vec<Vec<u8>>, ErasureError> {
         let stripe = self.scheme.stripe_size() as usize;
-        if data.len() % stripe != 0 {
+        if !data.len().is_multiple_of(stripe) {
             return Err(ErasureError::PartialStripe(data.len()));
         }
         let k = self.scheme.required as usize;
@@ -165,10 +165,9 @@ impl ErasureCoder {
         out.reserve(stripes * k * ss);
         for s in 0..stripes {
             for piece in pieces.iter().take(k) {
-                let p = piece.as_ref().ok_or(ErasureError::NotEnoughPieces {
-                    needed: k,
-                    have,
-                })?;
+                let p = piece
+                    .as_ref()
+                    .ok_or(ErasureError::NotEnoughPieces { needed: k, have })?;
                 out.extend_from_slice(&p[s * ss..(s + 1) * ss]);
             }
         }
@@ -187,22 +186,8 @@ mod tests {
         assert_eq!(s.padded_size(1), 1024);
         assert_eq!(s.padded_size(1024), 1024);
         assert_eq!(s.piece_size(1025), 512);
-        assert!(
-            RedundancyScheme {
-                required: 5,
-                ..s
-            }
-            .validate()
-            .is_ok()
-        );
-        assert!(
-            RedundancyScheme {
-                required: 11,
-                ..s
-            }
-            .validate()
-            .is_err()
-        );
+        assert!(RedundancyScheme { required: 5, ..s }.validate().is_ok());
+        assert!(RedundancyScheme { required: 11, ..s }.validate().is_err());
         assert!(
             RedundancyScheme {
                 share_size: 300,

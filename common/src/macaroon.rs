@@ -53,7 +53,9 @@ impl Caveat {
         for (bucket, prefix) in &self.allowed_paths {
             w.bytes(bucket.as_bytes()).bytes(prefix);
         }
-        w.i64(self.not_before).i64(self.not_after).bytes(&self.nonce);
+        w.i64(self.not_before)
+            .i64(self.not_after)
+            .bytes(&self.nonce);
         w.finish()
     }
 
@@ -64,7 +66,8 @@ impl Caveat {
         let n = r.u32()? as usize;
         let mut allowed_paths = Vec::with_capacity(n.min(64));
         for _ in 0..n {
-            let bucket = String::from_utf8(r.bytes()?).map_err(|_| DecodeError::Invalid("bucket"))?;
+            let bucket =
+                String::from_utf8(r.bytes()?).map_err(|_| DecodeError::Invalid("bucket"))?;
             allowed_paths.push((bucket, r.bytes()?));
         }
         let c = Caveat {
@@ -158,14 +161,19 @@ impl ApiKey {
             t = mac(&t, c);
             tails.push(t);
         }
-        let diff = t.iter().zip(self.tail.iter()).fold(0u8, |d, (a, b)| d | (a ^ b));
+        let diff = t
+            .iter()
+            .zip(self.tail.iter())
+            .fold(0u8, |d, (a, b)| d | (a ^ b));
         (diff == 0).then_some(tails)
     }
 
     /// Serialized bytes (what travels in request headers).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_API_KEY);
-        w.u8(FORMAT_VERSION).bytes(&self.head).u32(self.caveats.len() as u32);
+        w.u8(FORMAT_VERSION)
+            .bytes(&self.head)
+            .u32(self.caveats.len() as u32);
         for c in &self.caveats {
             w.bytes(c);
         }

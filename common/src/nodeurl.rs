@@ -45,7 +45,9 @@ impl FromStr for NodeUrl {
             reason: reason.to_string(),
         };
         let (id, address) = s.split_once('@').ok_or_else(|| err("missing 'nodeid@'"))?;
-        let id: NodeId = id.parse().map_err(|e: crate::IdError| err(&e.to_string()))?;
+        let id: NodeId = id
+            .parse()
+            .map_err(|e: crate::IdError| err(&e.to_string()))?;
         let (host, port) = address
             .rsplit_once(':')
             .ok_or_else(|| err("missing ':port'"))?;

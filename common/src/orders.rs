@@ -242,10 +242,7 @@ mod tests {
         let mut l = limit();
         l.satellite_id = sat.public_key().node_id();
         let signed = sat.sign(&l);
-        assert_eq!(
-            signed.verify::<OrderLimit>(&l.satellite_id).unwrap(),
-            l
-        );
+        assert_eq!(signed.verify::<OrderLimit>(&l.satellite_id).unwrap(), l);
         let mut forged = signed.clone();
         forged.payload[60] ^= 0xff;
         assert!(forged.verify::<OrderLimit>(&l.satellite_id).is_err());

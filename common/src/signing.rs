@@ -164,7 +164,9 @@ impl SignedMessage {
     /// Serializes the envelope to bytes (for storage in a database).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = crate::codec::Writer::new(0xE0);
-        w.bytes(&self.payload).bytes(&self.signature).bytes(&self.signer);
+        w.bytes(&self.payload)
+            .bytes(&self.signature)
+            .bytes(&self.signer);
         w.finish()
     }
 

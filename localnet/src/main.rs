@@ -1,0 +1,74 @@
+//! `localnet`: run a whole Satstore network on 127.0.0.1 in one process.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use localnet::{Localnet, LocalnetConfig};
+use satstore_common::telemetry::{LogFormat, init_tracing};
+
+#[derive(Parser)]
+#[command(name = "localnet", version, about = "Run a local Satstore network")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start (or resume) a satellite and N storage nodes until Ctrl-C.
+    Run {
+        /// Data dir; a second run with the same dir resumes the network.
+        #[arg(long, default_value = ".localnet", env = "LOCALNET_DIR")]
+        dir: PathBuf,
+        /// Number of storage nodes.
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// Satellite database URL (default: SQLite under DIR/satellite/).
+        #[arg(long, env = "LOCALNET_DATABASE_URL")]
+        database: Option<String>,
+        /// Log format: plain or json.
+        #[arg(long, default_value = "plain")]
+        log_format: LogFormat,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            dir,
+            nodes,
+            database,
+            log_format,
+        } => {
+            init_tracing(log_format);
+            if nodes == 0 {
+                anyhow::bail!("--nodes must be at least 1");
+            }
+            let mut config = LocalnetConfig::new(&dir);
+            config.nodes = nodes;
+            config.database_url = database;
+            if nodes < config.redundancy.total as usize {
+                anyhow::bail!(
+                    "--nodes {nodes} is fewer than the redundancy total {}",
+                    config.redundancy.total
+                );
+            }
+            let net = Localnet::start(config)
+                .await
+                .with_context(|| format!("start localnet in {}", dir.display()))?;
+            let env_path = net.write_env().context("write env file")?;
+            println!(
+                "# localnet is running; source {} to use it",
+                env_path.display()
+            );
+            print!("{}", net.env_text());
+            tokio::signal::ctrl_c().await.context("wait for Ctrl-C")?;
+            eprintln!("stopping localnet...");
+            net.shutdown().await;
+            Ok(())
+        }
+    }
+}

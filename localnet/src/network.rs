@@ -1,0 +1,338 @@
+//! Starting, observing and disturbing a local network.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use satellite::{SatelliteConfig, SatelliteHandle, SatelliteListeners};
+use satstore_common::NodeUrl;
+use satstore_common::config::ByteSize;
+use satstore_common::erasure::RedundancyScheme;
+use satstore_common::macaroon::ApiKey;
+use storagenode::{StorageNodeConfig, StorageNodeHandle, StorageNodeListeners};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use uplink::Access;
+
+use crate::state::{NodePorts, State};
+
+/// Why a localnet could not start or act.
+#[derive(Debug, Error)]
+pub enum LocalnetError {
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    #[error("localnet state: {0}")]
+    State(String),
+    #[error("satellite: {0}")]
+    Satellite(#[from] satellite::SatelliteError),
+    #[error("storage node: {0}")]
+    StorageNode(#[from] storagenode::StorageNodeError),
+    #[error("no storage node number {0}")]
+    NoSuchNode(usize),
+    #[error("timed out: {0}")]
+    Timeout(String),
+}
+
+/// How to build a localnet.
+#[derive(Clone, Debug)]
+pub struct LocalnetConfig {
+    /// Where all data lives; reused by a second run.
+    pub dir: PathBuf,
+    /// Number of storage nodes.
+    pub nodes: usize,
+    /// Satellite database URL; `None` = SQLite under `dir/satellite/`.
+    pub database_url: Option<String>,
+    /// Redundancy of new segments.
+    pub redundancy: RedundancyScheme,
+    /// Largest segment; `None` = the satellite default (64 MiB).
+    pub max_segment_size: Option<u64>,
+    /// Space each node offers.
+    pub allocated_space: u64,
+    /// How often nodes check in.
+    pub check_in_interval: Duration,
+    /// Nodes seen within this window count as online.
+    pub online_window: Duration,
+}
+
+impl LocalnetConfig {
+    /// The defaults: 10 nodes, redundancy 4/6/8/10, SQLite.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalnetConfig {
+            dir: dir.into(),
+            nodes: 10,
+            database_url: None,
+            redundancy: RedundancyScheme::default(),
+            max_segment_size: None,
+            allocated_space: 20 << 30,
+            check_in_interval: Duration::from_secs(5),
+            online_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A running local network.
+pub struct Localnet {
+    config: LocalnetConfig,
+    state: State,
+    satellite: Option<SatelliteHandle>,
+    nodes: Vec<Option<StorageNodeHandle>>,
+    access: Access,
+}
+
+async fn bind(port: u16) -> Result<TcpListener, LocalnetError> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| LocalnetError::Io(format!("bind 127.0.0.1:{port}"), e))
+}
+
+fn node_dir(dir: &Path, index: usize) -> PathBuf {
+    dir.join("nodes").join(format!("{:02}", index + 1))
+}
+
+impl Localnet {
+    /// Starts (or resumes) the network in `config.dir` and returns when the
+    /// satellite sees every node online.
+    pub async fn start(config: LocalnetConfig) -> Result<Localnet, LocalnetError> {
+        std::fs::create_dir_all(&config.dir)
+            .map_err(|e| LocalnetError::Io(format!("create {}", config.dir.display()), e))?;
+        let previous = State::load(&config.dir)?;
+        let mut state = previous.clone().unwrap_or_default();
+
+        let satellite = Self::start_satellite(&config, &mut state).await?;
+        let api_key = match previous.as_ref().map(|s| s.api_key.clone()) {
+            Some(k) if !k.is_empty() => ApiKey::parse(&k)
+                .map_err(|e| LocalnetError::State(format!("stored API key: {e}")))?,
+            _ => {
+                let (_, key) =
+                    satellite::admin::create_project(satellite.store(), "localnet").await?;
+                key
+            }
+        };
+        state.api_key = api_key.serialize();
+        let access = Access::new(satellite.url(), api_key);
+
+        let mut net = Localnet {
+            config,
+            state,
+            satellite: Some(satellite),
+            nodes: Vec::new(),
+            access,
+        };
+        for i in 0..net.config.nodes {
+            net.nodes.push(None);
+            net.start_node(i).await?;
+        }
+        net.state.save(&net.config.dir)?;
+        net.wait_online(net.config.nodes, Duration::from_secs(60))
+            .await?;
+        Ok(net)
+    }
+
+    async fn start_satellite(
+        config: &LocalnetConfig,
+        state: &mut State,
+    ) -> Result<SatelliteHandle, LocalnetError> {
+        let grpc = bind(state.satellite_port).await?;
+        let metrics = bind(state.satellite_metrics_port).await?;
+        state.satellite_port = local_port(&grpc)?;
+        state.satellite_metrics_port = local_port(&metrics)?;
+        let mut sc = SatelliteConfig {
+            data_dir: config.dir.join("satellite"),
+            database_url: config.database_url.clone(),
+            redundancy: config.redundancy,
+            online_window: config.online_window,
+            ..SatelliteConfig::default()
+        };
+        if let Some(size) = config.max_segment_size {
+            sc.max_segment_size = ByteSize(size);
+        }
+        Ok(satellite::start(sc, SatelliteListeners { grpc, metrics }).await?)
+    }
+
+    /// The access grant for the localnet project.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        &self.config.dir
+    }
+
+    /// The satellite; panics only if called while it is being restarted.
+    pub fn satellite(&self) -> &SatelliteHandle {
+        self.satellite
+            .as_ref()
+            .expect("satellite is running outside restart_satellite")
+    }
+
+    /// The satellite's address.
+    pub fn satellite_url(&self) -> NodeUrl {
+        self.satellite().url()
+    }
+
+    /// Number of node slots (running or stopped).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Node `index` (0-based) if running.
+    pub fn node(&self, index: usize) -> Option<&StorageNodeHandle> {
+        self.nodes.get(index).and_then(|n| n.as_ref())
+    }
+
+    /// Running nodes with their index.
+    pub fn running_nodes(&self) -> impl Iterator<Item = (usize, &StorageNodeHandle)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_ref().map(|n| (i, n)))
+    }
+
+    /// The data dir of node `index`.
+    pub fn node_dir(&self, index: usize) -> PathBuf {
+        node_dir(&self.config.dir, index)
+    }
+
+    /// Starts node `index` (again) on its recorded ports.
+    pub async fn start_node(&mut self, index: usize) -> Result<(), LocalnetError> {
+        if index >= self.nodes.len() {
+            return Err(LocalnetError::NoSuchNode(index));
+        }
+        if self.nodes[index].is_some() {
+            return Ok(());
+        }
+        let ports = self.state.nodes.get(index).copied().unwrap_or_default();
+        let grpc = bind(ports.grpc).await?;
+        let metrics = bind(ports.metrics).await?;
+        let ports = NodePorts {
+            grpc: local_port(&grpc)?,
+            metrics: local_port(&metrics)?,
+        };
+        if self.state.nodes.len() <= index {
+            self.state.nodes.resize(index + 1, NodePorts::default());
+        }
+        self.state.nodes[index] = ports;
+        let config = StorageNodeConfig {
+            data_dir: node_dir(&self.config.dir, index),
+            satellites: vec![self.satellite().url().to_string()],
+            allocated_space: ByteSize(self.config.allocated_space),
+            check_in_interval: self.config.check_in_interval,
+            ..StorageNodeConfig::default()
+        };
+        let handle = storagenode::start(config, StorageNodeListeners { grpc, metrics }).await?;
+        self.nodes[index] = Some(handle);
+        Ok(())
+    }
+
+    /// Stops node `index` gracefully.
+    pub async fn stop_node(&mut self, index: usize) -> Result<(), LocalnetError> {
+        let node = self
+            .nodes
+            .get_mut(index)
+            .ok_or(LocalnetError::NoSuchNode(index))?
+            .take();
+        if let Some(node) = node {
+            node.shutdown().await;
+        }
+        Ok(())
+    }
+
+    /// Kills node `index` abruptly, as a crash would.
+    pub async fn kill_node(&mut self, index: usize) -> Result<(), LocalnetError> {
+        let node = self
+            .nodes
+            .get_mut(index)
+            .ok_or(LocalnetError::NoSuchNode(index))?
+            .take();
+        if let Some(node) = node {
+            node.kill().await;
+        }
+        Ok(())
+    }
+
+    /// Stops and starts the satellite on the same ports and data.
+    pub async fn restart_satellite(&mut self) -> Result<(), LocalnetError> {
+        if let Some(sat) = self.satellite.take() {
+            sat.shutdown().await;
+        }
+        let sat = Self::start_satellite(&self.config, &mut self.state).await?;
+        self.satellite = Some(sat);
+        for (_, node) in self.running_nodes() {
+            node.check_in_now().await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the satellite counts at least `count` nodes online.
+    pub async fn wait_online(&self, count: usize, timeout: Duration) -> Result<(), LocalnetError> {
+        let start = Instant::now();
+        loop {
+            let online = self
+                .satellite()
+                .store()
+                .online_nodes(self.config.online_window)
+                .await
+                .map(|n| n.len())
+                .unwrap_or(0);
+            if online >= count {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                return Err(LocalnetError::Timeout(format!(
+                    "only {online} of {count} nodes online after {timeout:?}"
+                )));
+            }
+            // Nudge the nodes instead of waiting for their interval.
+            for (_, node) in self.running_nodes() {
+                let _ = node.check_in_now().await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Shell-sourceable description of the network.
+    pub fn env_text(&self) -> String {
+        let sat = self.satellite();
+        let mut s = String::new();
+        s.push_str(&format!("SATELLITE_ADDR={}\n", sat.url()));
+        s.push_str(&format!("SATELLITE_METRICS_ADDR={}\n", sat.metrics_addr()));
+        s.push_str(&format!("UPLINK_ACCESS={}\n", self.access.serialize()));
+        for (i, node) in self.running_nodes() {
+            s.push_str(&format!(
+                "STORAGENODE_{:02}_ADDR={}\nSTORAGENODE_{:02}_METRICS_ADDR={}\n",
+                i + 1,
+                node.url(),
+                i + 1,
+                node.metrics_addr()
+            ));
+        }
+        s
+    }
+
+    /// Writes [`Localnet::env_text`] to `dir/env`.
+    pub fn write_env(&self) -> Result<PathBuf, LocalnetError> {
+        let path = self.config.dir.join("env");
+        std::fs::write(&path, self.env_text())
+            .map_err(|e| LocalnetError::Io(format!("write {}", path.display()), e))?;
+        Ok(path)
+    }
+
+    /// Stops every node, then the satellite.
+    pub async fn shutdown(mut self) {
+        for node in self.nodes.iter_mut() {
+            if let Some(node) = node.take() {
+                node.shutdown().await;
+            }
+        }
+        if let Some(sat) = self.satellite.take() {
+            sat.shutdown().await;
+        }
+    }
+}
+
+fn local_port(l: &TcpListener) -> Result<u16, LocalnetError> {
+    l.local_addr()
+        .map(|a: SocketAddr| a.port())
+        .map_err(|e| LocalnetError::Io("read listener address".into(), e))
+}

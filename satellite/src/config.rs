@@ -1,0 +1,160 @@
+//! `SatelliteConfig`: defaults < TOML file < environment < flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use satstore_common::config::{ByteSize, duration};
+use satstore_common::erasure::RedundancyScheme;
+use satstore_common::telemetry::LogFormat;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SatelliteError;
+
+/// Everything the satellite needs to start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SatelliteConfig {
+    /// Directory of the identity key and the default SQLite database.
+    /// Default: `./satellite-data`. Env: `SATELLITE_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://...`.
+    /// Default: `sqlite://{data_dir}/satellite.db?mode=rwc`.
+    /// Env: `SATELLITE_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// gRPC listen address. Default: `127.0.0.1:7777`.
+    pub listen: SocketAddr,
+    /// `/metrics` HTTP listen address. Default: `127.0.0.1:7778`.
+    pub metrics_listen: SocketAddr,
+    /// Redundancy of new segments. Default: 4/6/8/10 with 256-byte shares.
+    pub redundancy: RedundancyScheme,
+    /// Largest plaintext segment. Default: `"64 MiB"`.
+    pub max_segment_size: ByteSize,
+    /// Largest segment stored inline in the database. Default: `"4 KiB"`.
+    pub max_inline_size: ByteSize,
+    /// Lifetime of order limits. Default: `"24h"`.
+    #[serde(with = "duration")]
+    pub order_expiration: Duration,
+    /// Nodes that checked in within this window are online. Default: `"1h"`.
+    #[serde(with = "duration")]
+    pub online_window: Duration,
+    /// Nodes reporting less free space are not selected. Default: `0`.
+    pub min_free_disk: ByteSize,
+    /// Minimum node id difficulty accepted at check-in. Default: `0`.
+    pub min_node_difficulty: u32,
+    /// Timeout of the check-in dial-back and of piece deletions. Default: `"5s"`.
+    #[serde(with = "duration")]
+    pub dial_timeout: Duration,
+    /// Log format, `plain` or `json`. Default: `plain`.
+    pub log_format: LogFormat,
+}
+
+impl Default for SatelliteConfig {
+    fn default() -> Self {
+        SatelliteConfig {
+            data_dir: PathBuf::from("satellite-data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 7777)),
+            metrics_listen: SocketAddr::from(([127, 0, 0, 1], 7778)),
+            redundancy: RedundancyScheme::default(),
+            max_segment_size: ByteSize(64 << 20),
+            max_inline_size: ByteSize(4 << 10),
+            order_expiration: Duration::from_secs(24 * 3600),
+            online_window: Duration::from_secs(3600),
+            min_free_disk: ByteSize(0),
+            min_node_difficulty: 0,
+            dial_timeout: Duration::from_secs(5),
+            log_format: LogFormat::Plain,
+        }
+    }
+}
+
+impl SatelliteConfig {
+    /// Reads `path` (TOML) over the defaults, then applies the
+    /// `SATELLITE_DATABASE_URL` and `SATELLITE_DATA_DIR` environment variables.
+    pub fn load(path: Option<&Path>) -> Result<Self, SatelliteError> {
+        let mut config = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    SatelliteError::Config(format!("read config file {}: {e}", p.display()))
+                })?;
+                Self::from_toml(&text)
+                    .map_err(|e| SatelliteError::Config(format!("{}: {e}", p.display())))?
+            }
+            None => SatelliteConfig::default(),
+        };
+        if let Ok(url) = std::env::var("SATELLITE_DATABASE_URL") {
+            config.database_url = Some(url);
+        }
+        if let Ok(dir) = std::env::var("SATELLITE_DATA_DIR") {
+            config.data_dir = PathBuf::from(dir);
+        }
+        Ok(config)
+    }
+
+    /// Parses TOML text over the defaults.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The database URL in effect (explicit, or SQLite in the data dir).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}/satellite.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+
+    /// Checks values that would make the satellite misbehave.
+    pub fn validate(&self) -> Result<(), SatelliteError> {
+        self.redundancy
+            .validate()
+            .map_err(|e| SatelliteError::Config(e.to_string()))?;
+        if self.max_segment_size.0 == 0 {
+            return Err(SatelliteError::Config(
+                "max_segment_size must be positive".into(),
+            ));
+        }
+        if self.max_inline_size.0 > self.max_segment_size.0 {
+            return Err(SatelliteError::Config(
+                "max_inline_size must not exceed max_segment_size".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_toml_and_unknown_fields() {
+        let d = SatelliteConfig::default();
+        assert_eq!(d.max_segment_size.0, 64 << 20);
+        assert!(d.database_url().starts_with("sqlite://satellite-data/"));
+        d.validate().unwrap();
+        let c = SatelliteConfig::from_toml(
+            "listen = \"127.0.0.1:9000\"\nmax_inline_size = \"1 KiB\"\norder_expiration = \"2h\"\n\
+             [redundancy]\nrequired = 2\nrepair = 3\nsuccess = 4\ntotal = 5\nshare_size = 512\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.max_inline_size.0, 1024);
+        assert_eq!(c.order_expiration, Duration::from_secs(7200));
+        assert_eq!(c.redundancy.total, 5);
+        assert!(SatelliteConfig::from_toml("bogus = 1").is_err());
+        let bad = SatelliteConfig {
+            max_inline_size: ByteSize(1 << 30),
+            ..SatelliteConfig::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let d = SatelliteConfig::default();
+        let text = toml::to_string(&d).unwrap();
+        assert_eq!(SatelliteConfig::from_toml(&text).unwrap(), d);
+    }
+}

@@ -1,0 +1,195 @@
+//! Starting and stopping a satellite: opens the identity and the store,
+//! wires the services, serves gRPC and `/metrics` on pre-bound listeners.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use satstore_common::telemetry::{Readiness, RpcMetricsLayer, serve_metrics};
+use satstore_common::{Identity, NodeId, NodeUrl};
+use satstore_proto::metainfo::metainfo_server::MetainfoServer;
+use satstore_proto::node::node_server::NodeServer;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SatelliteConfig;
+use crate::contact::{Contact, NodeService};
+use crate::deleter::PieceDeleter;
+use crate::error::SatelliteError;
+use crate::metainfo::{MetainfoEndpoint, MetainfoLimits, MetainfoService};
+use crate::metrics::SatelliteMetrics;
+use crate::orders::OrderSigner;
+use crate::overlay::Overlay;
+use crate::store::Store;
+use crate::tokens::TokenSigner;
+
+/// Pre-bound listeners (bind `127.0.0.1:0` in tests to avoid port races).
+pub struct SatelliteListeners {
+    /// gRPC (Metainfo + Node services).
+    pub grpc: TcpListener,
+    /// HTTP `/metrics`, `/healthz`, `/readyz`.
+    pub metrics: TcpListener,
+}
+
+/// A running satellite.
+pub struct SatelliteHandle {
+    id: NodeId,
+    grpc_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    store: Store,
+    shutdown: CancellationToken,
+    server: JoinHandle<()>,
+    metrics_task: JoinHandle<()>,
+    deleter: PieceDeleter,
+}
+
+fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> SatelliteError {
+    move |source| SatelliteError::Io { what, source }
+}
+
+/// Starts a satellite serving on `listeners` until [`SatelliteHandle::shutdown`].
+pub async fn start(
+    config: SatelliteConfig,
+    listeners: SatelliteListeners,
+) -> Result<SatelliteHandle, SatelliteError> {
+    config.validate()?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        database = if config.database_url().starts_with("sqlite:") { "sqlite" } else { "postgres" },
+        redundancy = ?config.redundancy,
+        max_segment_size = %config.max_segment_size,
+        max_inline_size = %config.max_inline_size,
+        online_window = ?config.online_window,
+        order_expiration = ?config.order_expiration,
+        "satellite configuration (database URL redacted)"
+    );
+    std::fs::create_dir_all(&config.data_dir).map_err(io("create data dir"))?;
+    let identity = Identity::load_or_create(&config.data_dir)?;
+    let store = Store::connect(&config.database_url()).await?;
+    let grpc_addr = listeners
+        .grpc
+        .local_addr()
+        .map_err(io("read gRPC listener address"))?;
+    let metrics_addr = listeners
+        .metrics
+        .local_addr()
+        .map_err(io("read metrics listener address"))?;
+
+    let (metrics, registry) = SatelliteMetrics::new();
+    let shutdown = CancellationToken::new();
+    let ready = Readiness::default();
+    let metrics_task = serve_metrics(
+        listeners.metrics,
+        Arc::new(registry),
+        ready.clone(),
+        shutdown.clone(),
+    );
+
+    let orders = Arc::new(OrderSigner::new(identity.clone(), config.order_expiration));
+    let overlay = Overlay::new(store.clone(), config.online_window, config.min_free_disk.0);
+    let deleter = PieceDeleter::new(store.clone(), orders.clone(), config.dial_timeout);
+    let endpoint = MetainfoEndpoint::new(
+        store.clone(),
+        TokenSigner::new(identity.clone()),
+        orders,
+        overlay,
+        deleter.clone(),
+        metrics.clone(),
+        MetainfoLimits {
+            redundancy: config.redundancy,
+            max_segment_size: config.max_segment_size.0,
+            max_inline_size: config.max_inline_size.0,
+        },
+    );
+    let contact = Contact::new(
+        store.clone(),
+        metrics.clone(),
+        config.dial_timeout,
+        config.online_window,
+        config.min_node_difficulty,
+    );
+    let router = tonic::transport::Server::builder()
+        .layer(RpcMetricsLayer(metrics.rpc.clone()))
+        .trace_fn(|req| tracing::info_span!("rpc", method = %req.uri().path()))
+        .add_service(MetainfoServer::new(MetainfoService::new(Arc::new(
+            endpoint,
+        ))))
+        .add_service(NodeServer::new(NodeService::new(Arc::new(contact))));
+    let token = shutdown.clone();
+    let server = tokio::spawn(async move {
+        let incoming = TcpListenerStream::new(listeners.grpc);
+        if let Err(e) = router
+            .serve_with_incoming_shutdown(incoming, token.cancelled_owned())
+            .await
+        {
+            tracing::error!(error = %e, "satellite gRPC server stopped");
+        }
+    });
+    ready.set(true);
+    tracing::info!(
+        satellite = %NodeUrl { id: identity.id(), address: grpc_addr.to_string() },
+        metrics = %metrics_addr,
+        "satellite started"
+    );
+    Ok(SatelliteHandle {
+        id: identity.id(),
+        grpc_addr,
+        metrics_addr,
+        store,
+        shutdown,
+        server,
+        metrics_task,
+        deleter,
+    })
+}
+
+impl SatelliteHandle {
+    /// The satellite's node id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// `nodeid@host:port` of the gRPC listener.
+    pub fn url(&self) -> NodeUrl {
+        NodeUrl {
+            id: self.id,
+            address: self.grpc_addr.to_string(),
+        }
+    }
+
+    /// Address of the gRPC listener.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// Address of the metrics listener.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
+    }
+
+    /// The satellite's store (for admin operations and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A token cancelled when the satellite shuts down.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops serving, waits for the tasks and closes the database pool.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        if let Err(e) = self.server.await {
+            tracing::warn!(error = %e, "gRPC server task failed");
+        }
+        if let Err(e) = self.metrics_task.await {
+            tracing::warn!(error = %e, "metrics task failed");
+        }
+        self.deleter.drain(Duration::from_secs(5)).await;
+        self.store.close().await;
+        tracing::info!("satellite stopped");
+    }
+}

@@ -1,0 +1,135 @@
+//! API keys: the root secret of each macaroon head, and revoked tails.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError};
+
+/// An API key's root record (the secret never leaves the satellite).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Random 16-byte id.
+    pub id: [u8; 16],
+    /// Project the key belongs to.
+    pub project_id: [u8; 16],
+    /// Macaroon head (lookup key).
+    pub head: Vec<u8>,
+    /// 32-byte root secret.
+    pub secret: Vec<u8>,
+    /// Human name.
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+fn fixed16(what: &'static str, v: Vec<u8>) -> Result<[u8; 16], StoreError> {
+    v.try_into()
+        .map_err(|v: Vec<u8>| StoreError::corrupt(what, format!("{} bytes, want 16", v.len())))
+}
+
+fn from_row(row: &AnyRow) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: fixed16("api key id", row.try_get("id")?)?,
+        project_id: fixed16("project id", row.try_get("project_id")?)?,
+        head: row.try_get("head")?,
+        secret: row.try_get("secret")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a new API key root.
+    pub async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, project_id, head, secret, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(k.id.to_vec())
+        .bind(k.project_id.to_vec())
+        .bind(k.head.clone())
+        .bind(k.secret.clone())
+        .bind(k.name.clone())
+        .bind(k.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The key root with this macaroon head.
+    pub async fn api_key_by_head(&self, head: &[u8]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, project_id, head, secret, name, created_at FROM api_keys WHERE head = $1",
+        )
+        .bind(head.to_vec())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Marks a tail (of a key or one of its restrictions) revoked.
+    pub async fn revoke_tail(&self, api_key_id: &[u8; 16], tail: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_api_key_tails (tail, api_key_id) VALUES ($1, $2) \
+             ON CONFLICT (tail) DO NOTHING",
+        )
+        .bind(tail.to_vec())
+        .bind(api_key_id.to_vec())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether any of these tails was revoked.
+    pub async fn any_tail_revoked(&self, tails: &[[u8; 32]]) -> Result<bool, StoreError> {
+        for t in tails {
+            let row = sqlx::query("SELECT tail FROM revoked_api_key_tails WHERE tail = $1")
+                .bind(t.to_vec())
+                .fetch_optional(self.pool())
+                .await?;
+            if row.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ProjectInfo;
+
+    #[tokio::test]
+    async fn api_key_round_trip_and_revocation() {
+        for (store, _dir) in crate::store::testing::all_stores().await {
+            let p = ProjectInfo {
+                id: rand::random(),
+                name: format!("p-{}", rand::random::<u64>()),
+                salt: rand::random(),
+                created_at: 1,
+            };
+            store.insert_project(&p).await.unwrap();
+            let k = ApiKeyRecord {
+                id: rand::random(),
+                project_id: p.id,
+                head: rand::random::<[u8; 32]>().to_vec(),
+                secret: vec![7; 32],
+                name: "default".into(),
+                created_at: 2,
+            };
+            store.insert_api_key(&k).await.unwrap();
+            assert_eq!(
+                store.api_key_by_head(&k.head).await.unwrap(),
+                Some(k.clone())
+            );
+            assert_eq!(store.api_key_by_head(b"nope").await.unwrap(), None);
+            let t1: [u8; 32] = rand::random();
+            let t2: [u8; 32] = rand::random();
+            assert!(!store.any_tail_revoked(&[t1, t2]).await.unwrap());
+            store.revoke_tail(&k.id, &t2).await.unwrap();
+            store.revoke_tail(&k.id, &t2).await.unwrap();
+            assert!(store.any_tail_revoked(&[t1, t2]).await.unwrap());
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Buckets of a project.
+
+use sqlx::Row;
+
+use super::objects::{PieceRef, delete_streams_tx};
+use super::{Store, StoreError};
+
+/// A bucket as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketRecord {
+    /// Bucket name (validated by the metainfo layer).
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What deleting a bucket removed.
+#[derive(Clone, Debug, Default)]
+pub struct DeletedBucket {
+    /// Objects (committed or pending) deleted with it.
+    pub deleted_objects: u64,
+    /// Remote pieces that nodes may now delete.
+    pub pieces: Vec<PieceRef>,
+}
+
+impl Store {
+    /// Creates a bucket; `Ok(false)` if it already exists.
+    pub async fn create_bucket(
+        &self,
+        project_id: &[u8; 16],
+        name: &str,
+        created_at: i64,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO buckets (project_id, name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id, name) DO NOTHING",
+        )
+        .bind(project_id.to_vec())
+        .bind(name.to_string())
+        .bind(created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The bucket with this name.
+    pub async fn get_bucket(
+        &self,
+        project_id: &[u8; 16],
+        name: &str,
+    ) -> Result<Option<BucketRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT name, created_at FROM buckets WHERE project_id = $1 AND name = $2")
+                .bind(project_id.to_vec())
+                .bind(name.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match row {
+            Some(r) => Some(BucketRecord {
+                name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+            }),
+            None => None,
+        })
+    }
+
+    /// Buckets sorting after `cursor`, in name order, at most `limit`.
+    pub async fn list_buckets(
+        &self,
+        project_id: &[u8; 16],
+        cursor: &str,
+        limit: i64,
+    ) -> Result<Vec<BucketRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, created_at FROM buckets WHERE project_id = $1 AND name > $2 \
+             ORDER BY name LIMIT $3",
+        )
+        .bind(project_id.to_vec())
+        .bind(cursor.to_string())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BucketRecord {
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the bucket holds any committed object.
+    pub async fn bucket_has_objects(
+        &self,
+        project_id: &[u8; 16],
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2 AND status = 3 \
+             LIMIT 1",
+        )
+        .bind(project_id.to_vec())
+        .bind(name.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Deletes a bucket with all its objects and segments in one
+    /// transaction. `Ok(None)` if the bucket does not exist.
+    pub async fn delete_bucket(
+        &self,
+        project_id: &[u8; 16],
+        name: &str,
+    ) -> Result<Option<DeletedBucket>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let streams: Vec<Vec<u8>> =
+            sqlx::query("SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2")
+                .bind(project_id.to_vec())
+                .bind(name.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("stream_id"))
+                .collect::<Result<_, _>>()?;
+        let pieces = delete_streams_tx(&mut tx, &streams).await?;
+        let r = sqlx::query("DELETE FROM buckets WHERE project_id = $1 AND name = $2")
+            .bind(project_id.to_vec())
+            .bind(name.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(DeletedBucket {
+            deleted_objects: streams.len() as u64,
+            pieces,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::ProjectInfo;
+
+    #[tokio::test]
+    async fn bucket_round_trip() {
+        for (store, _dir) in crate::store::testing::all_stores().await {
+            let p = ProjectInfo {
+                id: rand::random(),
+                name: format!("p-{}", rand::random::<u64>()),
+                salt: rand::random(),
+                created_at: 1,
+            };
+            store.insert_project(&p).await.unwrap();
+            assert!(store.create_bucket(&p.id, "bbb", 5).await.unwrap());
+            assert!(store.create_bucket(&p.id, "aaa", 6).await.unwrap());
+            assert!(!store.create_bucket(&p.id, "aaa", 7).await.unwrap());
+            let b = store.get_bucket(&p.id, "aaa").await.unwrap().unwrap();
+            assert_eq!(b.created_at, 6);
+            let names: Vec<_> = store
+                .list_buckets(&p.id, "", 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|b| b.name)
+                .collect();
+            assert_eq!(names, vec!["aaa", "bbb"]);
+            assert_eq!(store.list_buckets(&p.id, "aaa", 10).await.unwrap().len(), 1);
+            assert!(!store.bucket_has_objects(&p.id, "aaa").await.unwrap());
+            let d = store.delete_bucket(&p.id, "aaa").await.unwrap().unwrap();
+            assert_eq!(d.deleted_objects, 0);
+            assert!(store.delete_bucket(&p.id, "aaa").await.unwrap().is_none());
+            assert!(store.get_bucket(&p.id, "aaa").await.unwrap().is_none());
+        }
+    }
+}

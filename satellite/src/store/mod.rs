@@ -1,0 +1,173 @@
+//! The satellite's SQL store: one code path over sqlx's `Any` driver for
+//! SQLite (embedded default) and PostgreSQL (production), chosen by the URL.
+//!
+//! Submodules hold the queries of one table each; [`migrate`] applies the
+//! embedded forward-only migrations on connect.
+
+pub mod api_keys;
+pub mod buckets;
+pub mod migrate;
+pub mod nodes;
+pub mod objects;
+pub mod projects;
+pub mod segments;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use thiserror::Error;
+
+pub use api_keys::ApiKeyRecord;
+pub use buckets::BucketRecord;
+pub use nodes::NodeRecord;
+pub use objects::{ListItem, ListOptions, ListPage, ObjectRecord, ObjectStatus};
+pub use projects::ProjectInfo;
+pub use segments::{SegmentPiece, SegmentPosition, SegmentRecord};
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH?mode=rwc or postgres://...")]
+    UnsupportedUrl(String),
+    /// The database refused or failed a query; retry later or check the server.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration could not be applied; the schema needs a human.
+    #[error("apply migration {version}: {source}")]
+    Migration {
+        /// The migration that failed.
+        version: i64,
+        /// The database error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A stored value does not decode; the row is corrupt.
+    #[error("corrupt stored {what}: {reason}")]
+    Corrupt {
+        /// Which value.
+        what: &'static str,
+        /// Why it does not decode.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: &'static str, reason: impl ToString) -> Self {
+        StoreError::Corrupt {
+            what,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Which SQL engine the store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL (or a Postgres-wire database such as CockroachDB).
+    Postgres,
+}
+
+/// Handle to the satellite database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and
+    /// runs the pending migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let mut pool_options = AnyPoolOptions::new();
+        if engine == Engine::Sqlite {
+            pool_options = pool_options
+                .max_connections(8)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        Ok(())
+                    })
+                });
+        } else {
+            pool_options = pool_options.max_connections(16);
+        }
+        let pool = pool_options.connect_with(options).await?;
+        let store = Store { pool, engine };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// The engine behind this store.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The connection pool (for modules of this crate).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction that takes the write lock up front on SQLite
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait instead of failing
+    /// with a lock-upgrade error.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Test helpers: a store on a fresh SQLite file, and the list of engines
+/// to run store tests against (PostgreSQL when `TEST_POSTGRES_URL` is set).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A store on a new SQLite file in a temp dir (kept alive by the guard).
+    pub async fn sqlite_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("create temp dir");
+        let url = format!("sqlite://{}/satellite.db?mode=rwc", dir.path().display());
+        let store = Store::connect(&url).await.expect("open sqlite store");
+        (store, dir)
+    }
+
+    /// SQLite always; PostgreSQL too when `TEST_POSTGRES_URL` is set (tests
+    /// use random names, so a shared database needs no cleanup).
+    pub async fn all_stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+        let (s, d) = sqlite_store().await;
+        let mut out = vec![(s, Some(d))];
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(url) => {
+                let store = Store::connect(&url).await.expect("open postgres store");
+                out.push((store, None));
+            }
+            Err(_) => {
+                println!("skipping PostgreSQL store tests: TEST_POSTGRES_URL is not set");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,92 @@
+//! The check-in with every trusted satellite: announce address, free space
+//! and version in an identity-signed `CheckInInfo`; the satellite dials back
+//! `Contact.Ping` before it records the node online.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use satstore_common::time::now_unix;
+use satstore_common::{Identity, NodeUrl};
+use satstore_proto::node::node_client::NodeClient;
+use satstore_proto::node::{CheckInInfo, CheckInRequest};
+use tonic::transport::Endpoint;
+
+use crate::error::StorageNodeError;
+use crate::rpc::signed_to_proto;
+use crate::store::PieceStore;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Checks in with the satellites of one node.
+pub struct CheckIn {
+    identity: Identity,
+    satellites: Vec<NodeUrl>,
+    address: String,
+    store: Arc<dyn PieceStore>,
+}
+
+impl CheckIn {
+    /// A check-in announcing `address` (host:port) for `identity`.
+    pub fn new(
+        identity: Identity,
+        satellites: Vec<NodeUrl>,
+        address: String,
+        store: Arc<dyn PieceStore>,
+    ) -> Self {
+        CheckIn {
+            identity,
+            satellites,
+            address,
+            store,
+        }
+    }
+
+    /// Checks in with every satellite (concurrently); returns the first error.
+    pub async fn check_in_all(&self) -> Result<(), StorageNodeError> {
+        let results =
+            futures::future::join_all(self.satellites.iter().map(|s| self.check_in(s))).await;
+        results.into_iter().collect()
+    }
+
+    /// One check-in with `satellite`.
+    pub async fn check_in(&self, satellite: &NodeUrl) -> Result<(), StorageNodeError> {
+        let fail = |reason: String| StorageNodeError::CheckIn {
+            satellite: satellite.to_string(),
+            reason,
+        };
+        let info = CheckInInfo {
+            address: self.address.clone(),
+            free_disk: self
+                .store
+                .allocated_space()
+                .saturating_sub(self.store.used_space()),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            timestamp_unix: now_unix(),
+        };
+        let signed = self.identity.keys().sign_bytes(info.encode_to_vec());
+        let channel = Endpoint::from_shared(satellite.endpoint())
+            .map_err(|e| fail(format!("bad address: {e}")))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .connect()
+            .await
+            .map_err(|e| fail(format!("connect: {e}")))?;
+        let resp = NodeClient::new(channel)
+            .check_in(CheckInRequest {
+                info: Some(signed_to_proto(signed)),
+            })
+            .await
+            .map_err(|s| fail(format!("{}: {}", s.code(), s.message())))?
+            .into_inner();
+        if !resp.ping_ok {
+            return Err(fail(format!(
+                "satellite could not ping back: {}",
+                resp.ping_error
+            )));
+        }
+        tracing::debug!(satellite = %satellite, "checked in");
+        Ok(())
+    }
+}

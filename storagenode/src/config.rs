@@ -1,0 +1,147 @@
+//! `StorageNodeConfig`: TOML file < `STORAGENODE_*` env < flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use satstore_common::NodeUrl;
+use satstore_common::config::{ByteSize, duration};
+use satstore_common::telemetry::LogFormat;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StorageNodeError;
+
+/// Configuration of one storage node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageNodeConfig {
+    /// Directory holding `identity.key` and `pieces.db`.
+    /// Default `./storagenode-data`; env `STORAGENODE_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// gRPC listen address. Default `127.0.0.1:28967`.
+    pub listen: SocketAddr,
+    /// `/metrics`, `/healthz`, `/readyz` listen address. Default `127.0.0.1:28968`.
+    pub metrics_listen: SocketAddr,
+    /// `host:port` advertised to satellites at check-in; default: the bound
+    /// gRPC address. Env `STORAGENODE_EXTERNAL_ADDRESS`.
+    pub external_address: Option<String>,
+    /// Trusted satellites, checked in with: `nodeid@host:port`.
+    /// Env `STORAGENODE_SATELLITES` (comma separated).
+    pub satellites: Vec<String>,
+    /// Space the node may use for pieces, e.g. `"100 GiB"` (the default).
+    pub allocated_space: ByteSize,
+    /// Interval between check-ins, e.g. `"1h"` (the default).
+    #[serde(with = "duration")]
+    pub check_in_interval: Duration,
+    /// Accepted distance between a limit's creation time and now. Default `"1h"`.
+    #[serde(with = "duration")]
+    pub order_creation_grace: Duration,
+    /// Log output: `plain` (default) or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for StorageNodeConfig {
+    fn default() -> Self {
+        StorageNodeConfig {
+            data_dir: PathBuf::from("./storagenode-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 28967)),
+            metrics_listen: SocketAddr::from(([127, 0, 0, 1], 28968)),
+            external_address: None,
+            satellites: Vec::new(),
+            allocated_space: ByteSize(100 << 30),
+            check_in_interval: Duration::from_secs(3600),
+            order_creation_grace: Duration::from_secs(3600),
+            log_format: LogFormat::Plain,
+        }
+    }
+}
+
+impl StorageNodeConfig {
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, StorageNodeError> {
+        toml::from_str(text).map_err(|e| StorageNodeError::Config(e.to_string()))
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, StorageNodeError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StorageNodeError::Config(format!("read {}: {e}", path.display())))?;
+        Self::from_toml(&text)
+            .map_err(|e| StorageNodeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The trusted satellites, parsed.
+    pub fn satellite_urls(&self) -> Result<Vec<NodeUrl>, StorageNodeError> {
+        self.satellites
+            .iter()
+            .map(|s| {
+                s.parse::<NodeUrl>()
+                    .map_err(|e| StorageNodeError::Config(format!("satellites: {e}")))
+            })
+            .collect()
+    }
+
+    /// Checks values that serde cannot.
+    pub fn validate(&self) -> Result<(), StorageNodeError> {
+        if self.check_in_interval.is_zero() {
+            return Err(StorageNodeError::Config(
+                "check_in_interval must be positive".into(),
+            ));
+        }
+        if let Some(addr) = &self.external_address
+            && addr
+                .rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+        {
+            return Err(StorageNodeError::Config(format!(
+                "external_address {addr:?} must be host:port"
+            )));
+        }
+        self.satellite_urls().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_unknown_fields_fail() {
+        let c = StorageNodeConfig::from_toml(
+            r#"
+            data_dir = "/tmp/x"
+            allocated_space = "2 GiB"
+            check_in_interval = "30s"
+            log_format = "json"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.allocated_space, ByteSize(2 << 30));
+        assert_eq!(c.check_in_interval, Duration::from_secs(30));
+        assert_eq!(c.order_creation_grace, Duration::from_secs(3600));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(StorageNodeConfig::from_toml("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn validation_names_the_bad_field() {
+        let mut c = StorageNodeConfig {
+            satellites: vec!["nope".into()],
+            ..Default::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("satellites"), "{e}");
+        c.satellites.clear();
+        c.external_address = Some("no-port".into());
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("external_address")
+        );
+        c.external_address = None;
+        c.check_in_interval = Duration::ZERO;
+        assert!(c.validate().is_err());
+    }
+}

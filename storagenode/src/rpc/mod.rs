@@ -1,0 +1,136 @@
+//! gRPC handlers: convert wire messages, call the [`crate::transfer`]
+//! sessions, map errors to statuses. No RocksDB access here.
+
+mod contact;
+mod delete;
+mod download;
+mod upload;
+
+pub use contact::ContactService;
+
+use std::sync::Arc;
+
+use satstore_common::SignedMessage;
+use satstore_proto::common::Signed;
+use tonic::Status;
+
+use crate::error::{StoreError, TransferError};
+use crate::transfer::NodeContext;
+
+/// The `Piecestore` gRPC service of one node.
+#[derive(Clone)]
+pub struct PiecestoreService {
+    ctx: Arc<NodeContext>,
+}
+
+impl PiecestoreService {
+    /// A service serving the node described by `ctx`.
+    pub fn new(ctx: Arc<NodeContext>) -> Self {
+        PiecestoreService { ctx }
+    }
+}
+
+/// A wire envelope as the signed message it carries.
+pub(crate) fn signed_from_proto(s: Signed) -> SignedMessage {
+    SignedMessage {
+        payload: s.payload,
+        signature: s.signature,
+        signer: s.signer,
+    }
+}
+
+/// A signed message as a wire envelope.
+pub(crate) fn signed_to_proto(m: SignedMessage) -> Signed {
+    Signed {
+        payload: m.payload,
+        signature: m.signature,
+        signer: m.signer,
+    }
+}
+
+/// Counts refusals in the metrics, logs at debug, and converts to a status.
+pub(crate) fn fail(ctx: &NodeContext, e: TransferError) -> Status {
+    match &e {
+        TransferError::Verify(v) => ctx.metrics.refused(v.reason()),
+        TransferError::Store(StoreError::NotEnoughSpace { .. }) => ctx.metrics.refused("no_space"),
+        _ => {}
+    }
+    tracing::debug!(error = %e, "request refused");
+    e.into()
+}
+
+/// Records the piece and satellite of a verified limit on the RPC span.
+pub(crate) fn record_limit(limit: &satstore_common::OrderLimit) {
+    let span = tracing::Span::current();
+    span.record("piece_id", tracing::field::display(limit.piece_id));
+    span.record("satellite_id", tracing::field::display(limit.satellite_id));
+}
+
+#[tonic::async_trait]
+impl satstore_proto::piecestore::piecestore_server::Piecestore for PiecestoreService {
+    async fn upload(
+        &self,
+        req: tonic::Request<tonic::Streaming<satstore_proto::piecestore::UploadRequest>>,
+    ) -> Result<tonic::Response<satstore_proto::piecestore::UploadResponse>, Status> {
+        self.handle_upload(req).await
+    }
+
+    type DownloadStream = download::DownloadStream;
+
+    async fn download(
+        &self,
+        req: tonic::Request<tonic::Streaming<satstore_proto::piecestore::DownloadRequest>>,
+    ) -> Result<tonic::Response<Self::DownloadStream>, Status> {
+        self.handle_download(req).await
+    }
+
+    async fn delete(
+        &self,
+        req: tonic::Request<satstore_proto::piecestore::DeleteRequest>,
+    ) -> Result<tonic::Response<satstore_proto::piecestore::DeleteResponse>, Status> {
+        self.handle_delete(req).await
+    }
+}
+
+/// Waits for the next client message, or fails when the node shuts down.
+pub(crate) async fn next_message<T>(
+    ctx: &NodeContext,
+    stream: &mut tonic::Streaming<T>,
+) -> Result<Option<T>, TransferStreamError> {
+    tokio::select! {
+        _ = ctx.shutdown.cancelled() => Err(TransferStreamError::Node(TransferError::ShuttingDown)),
+        m = stream.message() => m.map_err(TransferStreamError::Client),
+    }
+}
+
+/// A stream failure: either the node refuses, or the client's stream broke.
+pub(crate) enum TransferStreamError {
+    /// The node ends the transfer with this error.
+    Node(TransferError),
+    /// The client's stream failed (cancelled, reset); nothing to tell it.
+    Client(Status),
+}
+
+impl From<TransferError> for TransferStreamError {
+    fn from(e: TransferError) -> Self {
+        TransferStreamError::Node(e)
+    }
+}
+
+impl From<crate::error::VerifyError> for TransferStreamError {
+    fn from(e: crate::error::VerifyError) -> Self {
+        TransferStreamError::Node(e.into())
+    }
+}
+
+impl TransferStreamError {
+    fn into_status(self, ctx: &NodeContext) -> Status {
+        match self {
+            TransferStreamError::Node(e) => fail(ctx, e),
+            TransferStreamError::Client(s) => {
+                tracing::debug!(status = %s, "client stream failed");
+                s
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Test harness for Satstore's end-to-end tests: a localnet per test in a
+//! temp dir (kept and printed when the test fails), throwaway PostgreSQL
+//! clusters, and deterministic data streams compared by hash.
+
+pub mod data;
+pub mod net;
+pub mod postgres;
+
+pub use data::{DataStream, hash_of};
+pub use net::{Db, TestNet, TestNetBuilder};
+pub use postgres::TempPostgres;

@@ -1,0 +1,32 @@
+//! Bucket information returned by the project API.
+
+use std::time::SystemTime;
+
+use satstore_proto::metainfo::BucketInfo;
+
+use crate::convert::time_from_unix;
+
+/// A bucket: a named container of objects in the project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    /// The bucket name.
+    pub name: String,
+    /// When it was created.
+    pub created: SystemTime,
+}
+
+impl Bucket {
+    pub(crate) fn from_pb(b: BucketInfo) -> Self {
+        Bucket {
+            name: b.name,
+            created: time_from_unix(b.created_at_unix).unwrap_or(std::time::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Options of [`crate::Project::list_buckets`].
+#[derive(Clone, Debug, Default)]
+pub struct ListBucketsOptions {
+    /// List buckets whose names sort after this one.
+    pub cursor: String,
+}

@@ -1,0 +1,83 @@
+//! The `uplink` command line: argument parsing and one module per command.
+
+mod cat;
+mod cp;
+mod ls;
+mod mb;
+mod progress;
+mod rb;
+mod rm;
+mod url;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use uplink::{Access, Project};
+
+pub(crate) use url::{Location, SjUrl};
+
+/// Command line client of a Satstore satellite.
+#[derive(Debug, Parser)]
+#[command(name = "uplink", version, about)]
+pub(crate) struct Cli {
+    /// Serialized access grant.
+    #[arg(long, global = true, env = "UPLINK_ACCESS", hide_env_values = true)]
+    access: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a bucket: `uplink mb sj://BUCKET`.
+    Mb { bucket: String },
+    /// Remove a bucket: `uplink rb [--force] sj://BUCKET`.
+    Rb {
+        /// Delete the bucket's objects too.
+        #[arg(long)]
+        force: bool,
+        bucket: String,
+    },
+    /// List buckets, or objects under `sj://BUCKET[/PREFIX]`.
+    Ls {
+        /// List every key under the prefix instead of collapsing at '/'.
+        #[arg(long, short)]
+        recursive: bool,
+        location: Option<String>,
+    },
+    /// Copy a local file or `-` to `sj://BUCKET/KEY`, or back.
+    Cp { source: String, destination: String },
+    /// Print an object to stdout: `uplink cat sj://BUCKET/KEY`.
+    Cat { object: String },
+    /// Delete an object: `uplink rm sj://BUCKET/KEY`.
+    Rm { object: String },
+}
+
+impl Cli {
+    async fn project(&self) -> Result<Project> {
+        let text = self
+            .access
+            .as_deref()
+            .context("no access grant: pass --access GRANT or set UPLINK_ACCESS")?;
+        let access = Access::parse(text)?;
+        Ok(access.open_project().await?)
+    }
+}
+
+/// Runs the parsed command.
+pub(crate) async fn run(cli: Cli) -> Result<()> {
+    let project = cli.project().await?;
+    match &cli.command {
+        Command::Mb { bucket } => mb::run(&project, bucket).await,
+        Command::Rb { force, bucket } => rb::run(&project, bucket, *force).await,
+        Command::Ls {
+            recursive,
+            location,
+        } => ls::run(&project, location.as_deref(), *recursive).await,
+        Command::Cp {
+            source,
+            destination,
+        } => cp::run(&project, source, destination).await,
+        Command::Cat { object } => cat::run(&project, object).await,
+        Command::Rm { object } => rm::run(&project, object).await,
+    }
+}

@@ -1,0 +1,75 @@
+//! The Satstore client library: access grants, the project API (buckets,
+//! objects, listing) and streaming uploads and downloads that erasure-code
+//! data across storage nodes, with every byte read back verified against
+//! hashes signed at upload.
+//!
+//! ```no_run
+//! # async fn demo(grant: &str) -> Result<(), uplink::UplinkError> {
+//! let access = uplink::Access::parse(grant)?;
+//! let project = access.open_project().await?;
+//! project.ensure_bucket("photos").await?;
+//! let mut upload = project.upload_object("photos", "cat.jpg", &Default::default()).await?;
+//! upload.write_all(b"meow").await?;
+//! upload.commit().await?;
+//! let mut download = project.download_object("photos", "cat.jpg", &Default::default()).await?;
+//! let mut buf = Vec::new();
+//! download.read_file(&mut buf).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Contract:
+//! - Errors are [`UplinkError`]; match on [`UplinkError::kind`].
+//! - An upload contacts the satellite at [`Project::upload_object`]
+//!   (BeginObject); writes cut the stream into segments of
+//!   `UplinkConfig::segment_size` (default: the satellite's maximum). The
+//!   last segment is stored inline when it fits the satellite's inline
+//!   size; a 0-byte object has no segment. Nothing is visible before
+//!   [`Upload::commit`]; dropping an uncommitted upload aborts it.
+//! - Piece uploads run in parallel; a segment needs `success` stored pieces
+//!   (slow pieces are cut after `long_tail_grace`).
+//! - A download needs `k` good pieces per segment; a piece that fails or
+//!   serves corrupt data is replaced by another at the same chunk.
+//!
+//! Modules:
+//! - [`access`]: access grants and their text form.
+//! - [`config`]: the [`UplinkConfig`] knobs.
+//! - [`project`]: [`Project`], the API entry point.
+//! - [`bucket`], [`object`]: info types and options.
+//! - [`upload`] (-> `segment_upload` -> `piece_upload`): streaming upload.
+//! - [`download`] (-> `segment_download` -> `piece_download`): streaming download.
+//! - [`error`]: [`UplinkError`], [`ErrorKind`] and the status mapping.
+//! - private: `metainfo` (satellite client), `orders` (order schedule),
+//!   `ranges` (range arithmetic), `codec` (key / metadata codecs, where
+//!   encryption will plug in), `convert`, `dial`.
+
+pub mod access;
+pub mod bucket;
+mod codec;
+pub mod config;
+mod convert;
+mod dial;
+pub mod download;
+pub mod error;
+mod metainfo;
+pub mod object;
+mod orders;
+mod piece_download;
+mod piece_upload;
+pub mod project;
+mod ranges;
+mod segment_download;
+mod segment_upload;
+pub mod upload;
+
+pub use access::Access;
+pub use bucket::{Bucket, ListBucketsOptions};
+pub use config::UplinkConfig;
+pub use download::Download;
+pub use error::{ErrorKind, Result, UplinkError};
+pub use object::{DownloadOptions, ListObjectsOptions, Object, SystemMetadata, UploadOptions};
+pub use project::Project;
+pub use upload::Upload;
+#[cfg(test)]
+mod test_node;
+#[cfg(test)]
+mod transfer_tests;

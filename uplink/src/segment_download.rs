@@ -1,0 +1,126 @@
+//! Downloads a byte range of one segment: inline data straight from the
+//! satellite's answer, or `k` piece downloads decoded hash chunk by hash
+//! chunk, replacing any piece that fails by the next unused order limit
+//! at the chunk where it failed.
+//!
+//! Output is the segment's *encrypted* bytes; with no encryption they are
+//! the plaintext. A decryption stage belongs right after `decode`.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use bytes::Bytes;
+use satstore_common::erasure::ErasureCoder;
+use satstore_proto::metainfo::DownloadSegmentResponse;
+use tokio::sync::mpsc;
+
+use crate::convert::{self, AddressedLimit};
+use crate::error::{Result, UplinkError};
+use crate::piece_download::{PieceDownload, PieceDownloadParams};
+use crate::project::ProjectInner;
+use crate::ranges::{self, PieceRange};
+
+/// Where decoded bytes go; `Err(())` from [`send`] means the reader is gone.
+pub(crate) type Output = mpsc::Sender<Result<Bytes>>;
+
+/// The reader dropped the download; stop quietly.
+#[derive(Debug)]
+pub(crate) struct ReaderGone;
+
+async fn send(out: &Output, b: Bytes) -> std::result::Result<(), ReaderGone> {
+    if b.is_empty() {
+        return Ok(());
+    }
+    out.send(Ok(b)).await.map_err(|_| ReaderGone)
+}
+
+/// Streams bytes `[start, end)` of the segment described by `resp` to `out`.
+pub(crate) async fn download_segment(
+    project: &ProjectInner,
+    resp: DownloadSegmentResponse,
+    encrypted_size: u64,
+    start: u64,
+    end: u64,
+    out: &Output,
+) -> Result<std::result::Result<(), ReaderGone>> {
+    if start >= end {
+        return Ok(Ok(()));
+    }
+    if resp.limits.is_empty() {
+        let data = Bytes::from(resp.encrypted_inline_data);
+        if (data.len() as u64) < end {
+            return Err(UplinkError::Internal(format!(
+                "inline segment holds {} bytes, expected at least {end}",
+                data.len()
+            )));
+        }
+        return Ok(send(out, data.slice(start as usize..end as usize)).await);
+    }
+    let scheme = convert::redundancy_from_pb(resp.redundancy)?;
+    let coder = ErasureCoder::new(scheme).map_err(|e| UplinkError::Internal(e.to_string()))?;
+    let k = scheme.required as usize;
+    let satellite = project.access.satellite.id;
+    let params = PieceDownloadParams {
+        satellite,
+        key: convert::piece_key(&resp.piece_private_key)?,
+        dial_timeout: project.config.dial_timeout,
+        message_timeout: project.config.message_timeout,
+        depth: project.config.piece_channel_depth,
+    };
+    let mut unused = VecDeque::new();
+    let mut seen = BTreeSet::new();
+    for a in resp.limits {
+        if let Some(l) = AddressedLimit::from_pb(a, &satellite)?
+            && l.piece_num < scheme.total as u32
+            && seen.insert(l.piece_num)
+        {
+            unused.push_back(l);
+        }
+    }
+    let range = PieceRange::new(&scheme, encrypted_size, start, end);
+    let mut active: Vec<PieceDownload> = Vec::with_capacity(k);
+    while active.len() < k {
+        let Some(l) = unused.pop_front() else { break };
+        active.push(PieceDownload::start(
+            l,
+            params.clone(),
+            range,
+            range.first_chunk,
+        ));
+    }
+    let mut last_error = String::new();
+    for index in range.first_chunk..range.first_chunk + range.chunks {
+        let mut shares: Vec<Option<Vec<u8>>> = vec![None; scheme.total as usize];
+        let mut j = 0;
+        while j < active.len() {
+            match active[j].next().await {
+                Ok(chunk) => {
+                    shares[active[j].piece_num as usize] = Some(chunk);
+                    j += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(node_id = %active[j].node_id, piece_num = active[j].piece_num, error = %e, "dropping piece download");
+                    last_error = e;
+                    active.swap_remove(j);
+                    if let Some(l) = unused.pop_front() {
+                        active.push(PieceDownload::start(l, params.clone(), range, index));
+                    }
+                }
+            }
+        }
+        if active.len() < k {
+            return Err(UplinkError::Unavailable(format!(
+                "download failed: only {} pieces available, need {k} (last error: {last_error})",
+                active.len()
+            )));
+        }
+        let mut decoded = Vec::new();
+        coder
+            .decode(shares, &mut decoded)
+            .map_err(|e| UplinkError::Internal(format!("erasure decode: {e}")))?;
+        let keep = ranges::trim(&scheme, index, range.chunk_len(index), start, end);
+        if let Err(gone) = send(out, Bytes::from(decoded).slice(keep)).await {
+            return Ok(Err(gone));
+        }
+    }
+    Ok(Ok(()))
+}

@@ -1,0 +1,370 @@
+//! Streaming object upload: cuts the written bytes into segments, stores a
+//! short last segment inline at the satellite and streams the others to
+//! nodes through [`crate::segment_upload`]. Memory stays bounded by one
+//! batch per segment plus the piece channels, whatever the object size.
+//!
+//! Encryption (later) slots in where a segment's bytes are handed to
+//! `SegmentUpload::write` / `MakeInlineSegment`: plaintext in, ciphertext out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use satstore_proto::metainfo as pb;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::codec;
+use crate::error::{Result, UplinkError};
+use crate::object::{Object, SystemMetadata};
+use crate::project::ProjectInner;
+use crate::segment_upload::SegmentUpload;
+
+/// An object upload in progress. Write the data, then [`Upload::commit`].
+/// Dropping it without committing aborts the upload in the background.
+pub struct Upload {
+    inner: Option<UploadState>,
+}
+
+struct UploadState {
+    project: Arc<ProjectInner>,
+    bucket: String,
+    key: String,
+    stream_id: Vec<u8>,
+    segment_size: u64,
+    inline_limit: u64,
+    expires: Option<SystemTime>,
+    created: SystemTime,
+    /// Start of the current segment while it may still end up inline.
+    head: Vec<u8>,
+    /// The current remote segment, once it outgrew the inline limit.
+    segment: Option<SegmentUpload>,
+    /// Index of the current segment.
+    index: u32,
+    written: u64,
+    custom: BTreeMap<String, String>,
+    failed: Option<UplinkError>,
+}
+
+impl Upload {
+    /// Begins the object (BeginObject) and returns the writer.
+    pub(crate) async fn begin(
+        project: Arc<ProjectInner>,
+        bucket: &str,
+        key: &str,
+        expires: Option<SystemTime>,
+    ) -> Result<Self> {
+        let encrypted_key = codec::encode_key(bucket, key);
+        let resp = project
+            .metainfo
+            .begin_object(pb::BeginObjectRequest {
+                header: None,
+                bucket: bucket.to_string(),
+                encrypted_key,
+                expires_at_unix: crate::convert::time_to_unix(expires),
+                encryption: Some(pb::EncryptionParameters {
+                    cipher_suite: 0,
+                    block_size: 0,
+                }),
+            })
+            .await?;
+        let max_segment = u64::try_from(resp.max_segment_size).unwrap_or(0);
+        if max_segment == 0 {
+            return Err(UplinkError::Internal(
+                "satellite sent a zero maximum segment size".into(),
+            ));
+        }
+        let segment_size = project
+            .config
+            .segment_size
+            .unwrap_or(max_segment)
+            .clamp(1, max_segment);
+        let max_inline = u64::try_from(resp.max_inline_size).unwrap_or(0);
+        let inline_limit = max_inline.min(segment_size - 1);
+        tracing::debug!(bucket, segment_size, inline_limit, "upload started");
+        Ok(Upload {
+            inner: Some(UploadState {
+                project,
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                stream_id: resp.stream_id,
+                segment_size,
+                inline_limit,
+                expires,
+                created: SystemTime::now(),
+                head: Vec::new(),
+                segment: None,
+                index: 0,
+                written: 0,
+                custom: BTreeMap::new(),
+                failed: None,
+            }),
+        })
+    }
+
+    fn state(&mut self) -> Result<&mut UploadState> {
+        let s = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| UplinkError::UploadDone("upload already committed or aborted".into()))?;
+        if let Some(e) = &s.failed {
+            return Err(UplinkError::UploadDone(format!(
+                "upload failed earlier and was aborted: {e}"
+            )));
+        }
+        Ok(s)
+    }
+
+    /// Writes all of `data`; returns `data.len()`. Segments fill and are
+    /// stored as it goes, so this may wait for the network.
+    pub async fn write(&mut self, data: &[u8]) -> Result<usize> {
+        let s = self.state()?;
+        match s.write(data).await {
+            Ok(()) => Ok(data.len()),
+            Err(e) => Err(s.fail(e).await),
+        }
+    }
+
+    /// Same as [`Upload::write`] (kept for symmetry with `std::io::Write`).
+    pub async fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        self.write(data).await.map(|_| ())
+    }
+
+    /// Streams `reader` to the object until EOF; returns the bytes copied.
+    /// Does not commit.
+    pub async fn write_file(&mut self, mut reader: impl AsyncRead + Unpin) -> Result<u64> {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match reader.read(&mut buf).await {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) => {
+                    let s = self.state()?;
+                    return Err(s
+                        .fail(UplinkError::InvalidArgument(format!("read input: {e}")))
+                        .await);
+                }
+            };
+            self.write(&buf[..n]).await?;
+            total += n as u64;
+        }
+    }
+
+    /// Sets the custom metadata stored at commit (replaces earlier values).
+    pub fn set_custom_metadata(&mut self, custom: BTreeMap<String, String>) -> Result<()> {
+        self.state()?.custom = custom;
+        Ok(())
+    }
+
+    /// What is known about the object so far.
+    pub fn info(&self) -> Object {
+        match &self.inner {
+            Some(s) => s.info(),
+            None => Object {
+                key: String::new(),
+                is_prefix: false,
+                system: SystemMetadata {
+                    created: SystemTime::UNIX_EPOCH,
+                    expires: None,
+                    content_length: 0,
+                },
+                custom: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Stores the last segment and makes the object visible.
+    pub async fn commit(mut self) -> Result<Object> {
+        let s = self.state()?;
+        match s.commit().await {
+            Ok(o) => {
+                self.inner = None;
+                Ok(o)
+            }
+            Err(e) => {
+                let e = s.fail(e).await;
+                self.inner = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Abandons the upload: stops piece transfers and deletes the pending object.
+    pub async fn abort(mut self) -> Result<()> {
+        let mut s = self
+            .inner
+            .take()
+            .ok_or_else(|| UplinkError::UploadDone("upload already committed or aborted".into()))?;
+        s.segment = None;
+        if s.failed.is_some() {
+            return Ok(()); // already aborted when it failed
+        }
+        s.abort_object().await
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let Some(mut s) = self.inner.take() else {
+            return;
+        };
+        s.segment = None;
+        if s.failed.is_some() {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = s.abort_object().await {
+                    tracing::warn!(bucket = %s.bucket, error = %e, "abort of dropped upload failed");
+                }
+            });
+        }
+    }
+}
+
+impl UploadState {
+    fn info(&self) -> Object {
+        Object {
+            key: self.key.clone(),
+            is_prefix: false,
+            system: SystemMetadata {
+                created: self.created,
+                expires: self.expires,
+                content_length: self.written as i64,
+            },
+            custom: self.custom.clone(),
+        }
+    }
+
+    async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            if let Some(seg) = &mut self.segment {
+                let room = (self.segment_size - seg.size()) as usize;
+                let n = room.min(data.len());
+                seg.write(&data[..n]).await?;
+                self.written += n as u64;
+                data = &data[n..];
+                self.finish_full_segment().await?;
+            } else {
+                let room = (self.inline_limit + 1) as usize - self.head.len();
+                let n = room.min(data.len());
+                self.head.extend_from_slice(&data[..n]);
+                self.written += n as u64;
+                data = &data[n..];
+                if self.head.len() as u64 > self.inline_limit {
+                    self.start_remote_segment().await?;
+                    self.finish_full_segment().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The head outgrew the inline limit: stream this segment to nodes.
+    async fn start_remote_segment(&mut self) -> Result<()> {
+        let p = &self.project;
+        let mut seg = SegmentUpload::begin(
+            &p.metainfo,
+            &p.access.satellite.id,
+            &p.config,
+            &self.stream_id,
+            self.index,
+            self.segment_size,
+        )
+        .await?;
+        let head = std::mem::take(&mut self.head);
+        seg.write(&head).await?;
+        self.segment = Some(seg);
+        Ok(())
+    }
+
+    async fn finish_full_segment(&mut self) -> Result<()> {
+        if self
+            .segment
+            .as_ref()
+            .is_some_and(|s| s.size() == self.segment_size)
+        {
+            let seg = self.segment.take().expect("checked above");
+            seg.finish(&self.project.metainfo).await?;
+            self.index += 1;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<Object> {
+        let m = &self.project.metainfo;
+        if let Some(seg) = self.segment.take() {
+            seg.finish(m).await?;
+            self.index += 1;
+        } else if !self.head.is_empty() {
+            let data = std::mem::take(&mut self.head);
+            m.make_inline_segment(pb::MakeInlineSegmentRequest {
+                header: None,
+                stream_id: self.stream_id.clone(),
+                position: Some(pb::SegmentPosition {
+                    part: 0,
+                    index: self.index,
+                }),
+                encrypted_key: Vec::new(),
+                encrypted_key_nonce: Vec::new(),
+                plain_size: data.len() as i64,
+                encrypted_inline_data: data,
+            })
+            .await?;
+            self.index += 1;
+        }
+        // A 0-byte object has no segment at all.
+        let resp = m
+            .commit_object(pb::CommitObjectRequest {
+                header: None,
+                stream_id: self.stream_id.clone(),
+                encrypted_metadata: codec::encode_metadata(&self.custom),
+                encrypted_metadata_nonce: Vec::new(),
+                encrypted_metadata_key: Vec::new(),
+            })
+            .await?;
+        match resp.object {
+            Some(o) => {
+                let mut obj = Object::from_pb(self.key.clone(), &o)?;
+                if obj.custom.is_empty() {
+                    obj.custom = self.custom.clone();
+                }
+                Ok(obj)
+            }
+            None => Ok(self.info()),
+        }
+    }
+
+    /// Records the failure, stops transfers and aborts the pending object.
+    async fn fail(&mut self, e: UplinkError) -> UplinkError {
+        self.segment = None;
+        self.head = Vec::new();
+        if self.failed.is_none() {
+            if let Err(abort_err) = self.abort_object().await {
+                tracing::debug!(bucket = %self.bucket, error = %abort_err, "abort after failed upload");
+            }
+            self.failed = Some(e.clone());
+        }
+        e
+    }
+
+    async fn abort_object(&self) -> Result<()> {
+        self.project
+            .metainfo
+            .abort_object(pb::AbortObjectRequest {
+                header: None,
+                stream_id: self.stream_id.clone(),
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Some(s) => write!(f, "Upload({}/{}, {} bytes)", s.bucket, s.key, s.written),
+            None => write!(f, "Upload(done)"),
+        }
+    }
+}
