@@ -158,3 +158,17 @@ mod tests {
         assert_eq!(SatelliteConfig::from_toml(&text).unwrap(), d);
     }
 }
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    /// The sample config shipped in `deploy/` parses and equals the defaults,
+    /// so the two cannot drift apart.
+    #[test]
+    fn deploy_sample_matches_defaults() {
+        let text = include_str!("../../deploy/satellite.toml");
+        let parsed = SatelliteConfig::from_toml(text).expect("sample parses");
+        assert_eq!(parsed, SatelliteConfig::default());
+    }
+}

@@ -145,3 +145,23 @@ mod tests {
         assert!(c.validate().is_err());
     }
 }
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    /// The sample config shipped in `deploy/` parses, validates, and differs
+    /// from the defaults only in its satellite list.
+    #[test]
+    fn deploy_sample_is_valid() {
+        let text = include_str!("../../deploy/storagenode.toml");
+        let parsed = StorageNodeConfig::from_toml(text).expect("sample parses");
+        assert_eq!(parsed.satellite_urls().expect("satellite urls").len(), 1);
+        parsed.validate().expect("sample validates");
+        let defaults = StorageNodeConfig {
+            satellites: parsed.satellites.clone(),
+            ..StorageNodeConfig::default()
+        };
+        assert_eq!(parsed, defaults);
+    }
+}
