@@ -27,6 +27,9 @@ enum Command {
         /// Satellite database URL (default: SQLite under DIR/satellite/).
         #[arg(long, env = "LOCALNET_DATABASE_URL")]
         database: Option<String>,
+        /// Encryption passphrase of the access written to DIR/env.
+        #[arg(long, env = "LOCALNET_PASSPHRASE", default_value = "localnet")]
+        passphrase: String,
         /// Log format: plain or json.
         #[arg(long, default_value = "plain")]
         log_format: LogFormat,
@@ -41,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
             dir,
             nodes,
             database,
+            passphrase,
             log_format,
         } => {
             init_tracing(log_format);
@@ -50,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
             let mut config = LocalnetConfig::new(&dir);
             config.nodes = nodes;
             config.database_url = database;
+            config.passphrase = passphrase;
             if nodes < config.redundancy.total as usize {
                 anyhow::bail!(
                     "--nodes {nodes} is fewer than the redundancy total {}",

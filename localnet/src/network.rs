@@ -27,6 +27,8 @@ pub enum LocalnetError {
     Satellite(#[from] satellite::SatelliteError),
     #[error("storage node: {0}")]
     StorageNode(#[from] storagenode::StorageNodeError),
+    #[error("uplink: {0}")]
+    Uplink(#[from] uplink::UplinkError),
     #[error("no storage node number {0}")]
     NoSuchNode(usize),
     #[error("timed out: {0}")]
@@ -52,6 +54,9 @@ pub struct LocalnetConfig {
     pub check_in_interval: Duration,
     /// Nodes seen within this window count as online.
     pub online_window: Duration,
+    /// Encryption passphrase of the localnet access; the access is derived
+    /// from it and the project salt, so every run yields the same keys.
+    pub passphrase: String,
 }
 
 impl LocalnetConfig {
@@ -66,6 +71,7 @@ impl LocalnetConfig {
             allocated_space: 20 << 30,
             check_in_interval: Duration::from_secs(5),
             online_window: Duration::from_secs(60),
+            passphrase: "localnet".to_string(),
         }
     }
 }
@@ -109,7 +115,12 @@ impl Localnet {
             }
         };
         state.api_key = api_key.serialize();
-        let access = Access::new(satellite.url(), api_key);
+        let access = uplink::request_access_with_passphrase(
+            &satellite.url().to_string(),
+            &state.api_key,
+            &config.passphrase,
+        )
+        .await?;
 
         let mut net = Localnet {
             config,
@@ -225,14 +236,17 @@ impl Localnet {
         Ok(())
     }
 
-    /// Stops node `index` gracefully.
-    pub async fn stop_node(&mut self, index: usize) -> Result<(), LocalnetError> {
-        let node = self
+    fn take_node(&mut self, index: usize) -> Result<Option<StorageNodeHandle>, LocalnetError> {
+        Ok(self
             .nodes
             .get_mut(index)
             .ok_or(LocalnetError::NoSuchNode(index))?
-            .take();
-        if let Some(node) = node {
+            .take())
+    }
+
+    /// Stops node `index` gracefully.
+    pub async fn stop_node(&mut self, index: usize) -> Result<(), LocalnetError> {
+        if let Some(node) = self.take_node(index)? {
             node.shutdown().await;
         }
         Ok(())
@@ -240,12 +254,7 @@ impl Localnet {
 
     /// Kills node `index` abruptly, as a crash would.
     pub async fn kill_node(&mut self, index: usize) -> Result<(), LocalnetError> {
-        let node = self
-            .nodes
-            .get_mut(index)
-            .ok_or(LocalnetError::NoSuchNode(index))?
-            .take();
-        if let Some(node) = node {
+        if let Some(node) = self.take_node(index)? {
             node.kill().await;
         }
         Ok(())

@@ -5,7 +5,7 @@
 use satstore_common::macaroon::{ApiKey, Caveat};
 
 use crate::error::SatelliteError;
-use crate::store::Store;
+use crate::store::{ApiKeyRecord, Store};
 
 /// What a request does, for caveat checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct AuthContext {
     /// The project the key belongs to.
     pub project_id: [u8; 16],
     caveats: Vec<Caveat>,
+    /// The caller's key as presented (for RevokeApiKey's ancestry check).
+    pub(crate) key: ApiKey,
 }
 
 impl AuthContext {
@@ -124,14 +126,7 @@ impl Authenticator {
         }
         let key = ApiKey::from_bytes(api_key)
             .map_err(|e| SatelliteError::Unauthenticated(format!("invalid API key: {e}")))?;
-        let record = self
-            .store
-            .api_key_by_head(key.head())
-            .await?
-            .ok_or_else(|| unauth("unknown API key: it was not issued by this satellite"))?;
-        let tails = key
-            .verify(&record.secret)
-            .ok_or_else(|| unauth("invalid API key: signature chain does not verify"))?;
+        let (record, tails) = self.genuine(&key).await?;
         if self.store.any_tail_revoked(&tails).await? {
             return Err(unauth("API key has been revoked"));
         }
@@ -159,7 +154,27 @@ impl Authenticator {
         Ok(AuthContext {
             project_id: record.project_id,
             caveats,
+            key,
         })
+    }
+
+    /// The root record of `key` and its chain tails (root first), if the
+    /// key was issued by this satellite and its chain verifies; revocation
+    /// is not checked. `Unauthenticated` otherwise.
+    pub async fn genuine(
+        &self,
+        key: &ApiKey,
+    ) -> Result<(ApiKeyRecord, Vec<[u8; 32]>), SatelliteError> {
+        let unauth = |m: &str| SatelliteError::Unauthenticated(m.to_string());
+        let record = self
+            .store
+            .api_key_by_head(key.head())
+            .await?
+            .ok_or_else(|| unauth("unknown API key: it was not issued by this satellite"))?;
+        let tails = key
+            .verify(&record.secret)
+            .ok_or_else(|| unauth("invalid API key: signature chain does not verify"))?;
+        Ok((record, tails))
     }
 }
 
@@ -171,6 +186,7 @@ mod tests {
         AuthContext {
             project_id: [0; 16],
             caveats,
+            key: ApiKey::new(&[0; 32]),
         }
     }
 

@@ -45,6 +45,18 @@ pub struct SatelliteConfig {
     /// Timeout of the check-in dial-back and of piece deletions. Default: `"5s"`.
     #[serde(with = "duration")]
     pub dial_timeout: Duration,
+    /// Interval of the cleanup chores: deleting expired objects with their
+    /// segments (nodes delete the pieces themselves, their limits carried
+    /// the expiration), and deleting pending objects older than
+    /// `pending_object_timeout`. The first run is one interval after start.
+    /// Default: `"1h"`; must be positive.
+    #[serde(with = "duration")]
+    pub expired_cleanup_interval: Duration,
+    /// A pending object (upload begun, never committed nor aborted) older
+    /// than this is deleted with its segments, and its pieces are deleted
+    /// from the nodes best-effort. Default: `"24h"`; must be positive.
+    #[serde(with = "duration")]
+    pub pending_object_timeout: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
 }
@@ -52,7 +64,7 @@ pub struct SatelliteConfig {
 impl Default for SatelliteConfig {
     fn default() -> Self {
         SatelliteConfig {
-            data_dir: PathBuf::from("satellite-data"),
+            data_dir: PathBuf::from("./satellite-data"),
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 7777)),
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 7778)),
@@ -64,6 +76,8 @@ impl Default for SatelliteConfig {
             min_free_disk: ByteSize(0),
             min_node_difficulty: 0,
             dial_timeout: Duration::from_secs(5),
+            expired_cleanup_interval: Duration::from_secs(3600),
+            pending_object_timeout: Duration::from_secs(24 * 3600),
             log_format: LogFormat::Plain,
         }
     }
@@ -120,6 +134,16 @@ impl SatelliteConfig {
                 "max_inline_size must not exceed max_segment_size".into(),
             ));
         }
+        if self.expired_cleanup_interval.is_zero() {
+            return Err(SatelliteError::Config(
+                "expired_cleanup_interval must be positive".into(),
+            ));
+        }
+        if self.pending_object_timeout.is_zero() {
+            return Err(SatelliteError::Config(
+                "pending_object_timeout must be positive".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -132,7 +156,7 @@ mod tests {
     fn defaults_toml_and_unknown_fields() {
         let d = SatelliteConfig::default();
         assert_eq!(d.max_segment_size.0, 64 << 20);
-        assert!(d.database_url().starts_with("sqlite://satellite-data/"));
+        assert!(d.database_url().starts_with("sqlite://./satellite-data/"));
         d.validate().unwrap();
         let c = SatelliteConfig::from_toml(
             "listen = \"127.0.0.1:9000\"\nmax_inline_size = \"1 KiB\"\norder_expiration = \"2h\"\n\
@@ -149,6 +173,33 @@ mod tests {
             ..SatelliteConfig::default()
         };
         assert!(bad.validate().is_err());
+        assert_eq!(d.expired_cleanup_interval, Duration::from_secs(3600));
+        assert_eq!(d.pending_object_timeout, Duration::from_secs(86400));
+        let c = SatelliteConfig::from_toml(
+            "expired_cleanup_interval = \"5m\"\npending_object_timeout = \"2h\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.expired_cleanup_interval, Duration::from_secs(300));
+        assert_eq!(c.pending_object_timeout, Duration::from_secs(7200));
+        for (field, bad) in [
+            (
+                "expired_cleanup_interval",
+                SatelliteConfig {
+                    expired_cleanup_interval: Duration::ZERO,
+                    ..SatelliteConfig::default()
+                },
+            ),
+            (
+                "pending_object_timeout",
+                SatelliteConfig {
+                    pending_object_timeout: Duration::ZERO,
+                    ..SatelliteConfig::default()
+                },
+            ),
+        ] {
+            let e = bad.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{e}");
+        }
     }
 
     #[test]

@@ -12,13 +12,17 @@
 //! - [`contact`]: the `Node` gRPC service (check-in with dial-back).
 //! - [`metainfo`]: the `Metainfo` gRPC service (buckets, objects, segments).
 //! - [`deleter`]: best-effort piece deletion on the nodes.
-//! - [`admin`]: project and API-key creation for the CLI and localnet.
+//! - [`chores`]: background cleanup of expired and zombie pending objects.
+//! - [`revocation`]: API-key revocation (by a key's holder or the operator).
+//! - [`admin`]: projects and API keys (create, list, revoke, delete) for
+//!   the CLI, localnet and tests.
 //! - [`metrics`]: the satellite's Prometheus metrics.
 //! - [`convert`]: proto <-> common conversions.
 //! - [`error`]: [`SatelliteError`] and its mapping to gRPC status codes.
 
 pub mod admin;
 pub mod auth;
+pub mod chores;
 pub mod config;
 pub mod contact;
 pub mod convert;
@@ -29,6 +33,7 @@ pub mod metrics;
 pub mod orders;
 pub mod overlay;
 pub mod peer;
+pub mod revocation;
 pub mod store;
 pub mod tokens;
 

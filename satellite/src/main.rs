@@ -1,4 +1,5 @@
-//! The `satellite` binary: `run` the daemon, or create projects and API keys.
+//! The `satellite` binary: `run` the daemon, or manage projects and API keys
+//! (create, list, revoke, delete).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,6 +106,104 @@ enum ApiKeyCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// List a project's API keys (name, creation time, head in hex).
+    List {
+        /// Project name.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revoke an API key (or the key of an access grant), restricted or
+    /// not: it and every key derived from it are refused from now on.
+    Revoke {
+        /// Serialized API key or access grant.
+        key_or_grant: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete an API key: every key derived from it becomes unknown.
+    Delete {
+        /// Project name.
+        #[arg(long)]
+        project: String,
+        /// Name of the key (all keys with this name are deleted).
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Unix seconds as RFC 3339 (UTC), or the number if out of range.
+fn format_time(unix: i64) -> String {
+    u64::try_from(unix)
+        .ok()
+        .and_then(|s| std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s)))
+        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+async fn api_key_command(command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create {
+            project,
+            name,
+            common,
+        } => {
+            let store = common.store().await?;
+            let key = admin::create_api_key(&store, &project, &name)
+                .await
+                .with_context(|| format!("create API key for project {project:?}"))?;
+            println!("{}", key.serialize());
+            store.close().await;
+        }
+        ApiKeyCommand::List { project, common } => {
+            let store = common.store().await?;
+            let keys = admin::list_api_keys(&store, &project)
+                .await
+                .with_context(|| format!("list API keys of project {project:?}"))?;
+            println!("NAME\tCREATED\tHEAD");
+            for k in keys {
+                println!(
+                    "{}\t{}\t{}",
+                    k.name,
+                    format_time(k.created_at),
+                    satstore_common::hex::encode(&k.head)
+                );
+            }
+            store.close().await;
+        }
+        ApiKeyCommand::Revoke {
+            key_or_grant,
+            common,
+        } => {
+            let key = admin::parse_key_or_grant(&key_or_grant).context("read the key to revoke")?;
+            let store = common.store().await?;
+            admin::revoke_api_key(&store, &key)
+                .await
+                .context("revoke API key")?;
+            println!(
+                "revoked API key with head {} ({} caveats) and every key derived from it",
+                satstore_common::hex::encode(key.head()),
+                key.caveats().len()
+            );
+            store.close().await;
+        }
+        ApiKeyCommand::Delete {
+            project,
+            name,
+            common,
+        } => {
+            let store = common.store().await?;
+            let n = admin::delete_api_key(&store, &project, &name)
+                .await
+                .with_context(|| format!("delete API key {name:?} of project {project:?}"))?;
+            println!("deleted {n} API key(s) named {name:?} of project {project:?}");
+            store.close().await;
+        }
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -150,21 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("api-key: {}", key.serialize());
             store.close().await;
         }
-        Command::ApiKey {
-            command:
-                ApiKeyCommand::Create {
-                    project,
-                    name,
-                    common,
-                },
-        } => {
-            let store = common.store().await?;
-            let key = admin::create_api_key(&store, &project, &name)
-                .await
-                .with_context(|| format!("create API key for project {project:?}"))?;
-            println!("{}", key.serialize());
-            store.close().await;
-        }
+        Command::ApiKey { command } => api_key_command(command).await?,
     }
     Ok(())
 }

@@ -30,6 +30,21 @@ pub struct SatelliteMetrics {
     pub segments_committed: Family<SegmentKindLabel, Counter>,
     /// Encrypted bytes of committed segments.
     pub bytes_committed: Counter,
+    /// API keys revoked through the RevokeApiKey RPC.
+    pub api_keys_revoked: Counter,
+    /// Expired objects deleted by the expired-object chore.
+    pub expired_objects_deleted: Counter,
+    /// Pending objects deleted by the zombie-object chore.
+    pub zombie_objects_deleted: Counter,
+    /// Chore runs that failed, by chore (`expired_objects`, `zombie_objects`).
+    pub chore_failures: Family<ChoreLabel, Counter>,
+}
+
+/// Label of the chore failure counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChoreLabel {
+    /// The chore's name.
+    pub chore: &'static str,
 }
 
 impl SatelliteMetrics {
@@ -44,6 +59,10 @@ impl SatelliteMetrics {
             objects_committed: Counter::default(),
             segments_committed: Family::default(),
             bytes_committed: Counter::default(),
+            api_keys_revoked: Counter::default(),
+            expired_objects_deleted: Counter::default(),
+            zombie_objects_deleted: Counter::default(),
+            chore_failures: Family::default(),
         };
         let overlay = registry.sub_registry_with_prefix("overlay");
         overlay.register(
@@ -67,6 +86,27 @@ impl SatelliteMetrics {
             "committed_bytes",
             "Encrypted bytes of committed segments",
             m.bytes_committed.clone(),
+        );
+        meta.register(
+            "api_keys_revoked",
+            "API keys revoked by their holders",
+            m.api_keys_revoked.clone(),
+        );
+        let chores = registry.sub_registry_with_prefix("chore");
+        chores.register(
+            "expired_objects_deleted",
+            "Expired objects deleted with their segments",
+            m.expired_objects_deleted.clone(),
+        );
+        chores.register(
+            "zombie_objects_deleted",
+            "Pending objects deleted after pending_object_timeout",
+            m.zombie_objects_deleted.clone(),
+        );
+        chores.register(
+            "failures",
+            "Chore runs that failed, by chore",
+            m.chore_failures.clone(),
         );
         (m, registry)
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use satstore_common::telemetry::{Readiness, RpcMetricsLayer, serve_metrics};
+use satstore_common::time::now_unix;
 use satstore_common::{Identity, NodeId, NodeUrl};
 use satstore_proto::metainfo::metainfo_server::MetainfoServer;
 use satstore_proto::node::node_server::NodeServer;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::chores::{Chore, ExpiredObjectsChore, ZombieObjectsChore};
 use crate::config::SatelliteConfig;
 use crate::contact::{Contact, NodeService};
 use crate::deleter::PieceDeleter;
@@ -42,6 +44,9 @@ pub struct SatelliteHandle {
     shutdown: CancellationToken,
     server: JoinHandle<()>,
     metrics_task: JoinHandle<()>,
+    chore_tasks: Vec<JoinHandle<()>>,
+    expired_chore: ExpiredObjectsChore,
+    zombie_chore: ZombieObjectsChore,
     deleter: PieceDeleter,
 }
 
@@ -63,6 +68,8 @@ pub async fn start(
         max_inline_size = %config.max_inline_size,
         online_window = ?config.online_window,
         order_expiration = ?config.order_expiration,
+        expired_cleanup_interval = ?config.expired_cleanup_interval,
+        pending_object_timeout = ?config.pending_object_timeout,
         "satellite configuration (database URL redacted)"
     );
     std::fs::create_dir_all(&config.data_dir).map_err(io("create data dir"))?;
@@ -90,6 +97,27 @@ pub async fn start(
     let orders = Arc::new(OrderSigner::new(identity.clone(), config.order_expiration));
     let overlay = Overlay::new(store.clone(), config.online_window, config.min_free_disk.0);
     let deleter = PieceDeleter::new(store.clone(), orders.clone(), config.dial_timeout);
+    let expired_chore = ExpiredObjectsChore::new(store.clone(), metrics.clone());
+    let zombie_chore = ZombieObjectsChore::new(
+        store.clone(),
+        deleter.clone(),
+        metrics.clone(),
+        config.pending_object_timeout,
+    );
+    let chore_tasks = vec![
+        crate::chores::spawn(
+            expired_chore.clone(),
+            config.expired_cleanup_interval,
+            metrics.clone(),
+            shutdown.clone(),
+        ),
+        crate::chores::spawn(
+            zombie_chore.clone(),
+            config.expired_cleanup_interval,
+            metrics.clone(),
+            shutdown.clone(),
+        ),
+    ];
     let endpoint = MetainfoEndpoint::new(
         store.clone(),
         TokenSigner::new(identity.clone()),
@@ -141,6 +169,9 @@ pub async fn start(
         shutdown,
         server,
         metrics_task,
+        chore_tasks,
+        expired_chore,
+        zombie_chore,
         deleter,
     })
 }
@@ -179,9 +210,27 @@ impl SatelliteHandle {
         self.shutdown.clone()
     }
 
+    /// Runs the expired-object cleanup now (as its chore would); returns
+    /// how many objects it deleted. For tests and operators.
+    pub async fn delete_expired_objects_now(&self) -> Result<u64, SatelliteError> {
+        self.expired_chore.run_once(now_unix()).await
+    }
+
+    /// Runs the zombie pending-object cleanup now (as its chore would);
+    /// returns how many objects it deleted (piece deletions continue in the
+    /// background).
+    pub async fn delete_zombie_objects_now(&self) -> Result<u64, SatelliteError> {
+        self.zombie_chore.run_once(now_unix()).await
+    }
+
     /// Stops serving, waits for the tasks and closes the database pool.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
+        for task in self.chore_tasks {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "chore task failed");
+            }
+        }
         if let Err(e) = self.server.await {
             tracing::warn!(error = %e, "gRPC server task failed");
         }

@@ -36,6 +36,12 @@ pub struct StorageNodeConfig {
     /// Accepted distance between a limit's creation time and now. Default `"1h"`.
     #[serde(with = "duration")]
     pub order_creation_grace: Duration,
+    /// Interval of the sweep that deletes expired pieces (whose order limit
+    /// carried a `piece_expiration` now past) and forgets used serials whose
+    /// orders expired. Default `"10m"`; must be positive. An expired piece is
+    /// refused to downloads at once; the sweep reclaims its space.
+    #[serde(with = "duration")]
+    pub expiration_sweep_interval: Duration,
     /// Log output: `plain` (default) or `json`.
     pub log_format: LogFormat,
 }
@@ -51,6 +57,7 @@ impl Default for StorageNodeConfig {
             allocated_space: ByteSize(100 << 30),
             check_in_interval: Duration::from_secs(3600),
             order_creation_grace: Duration::from_secs(3600),
+            expiration_sweep_interval: Duration::from_secs(600),
             log_format: LogFormat::Plain,
         }
     }
@@ -88,6 +95,11 @@ impl StorageNodeConfig {
                 "check_in_interval must be positive".into(),
             ));
         }
+        if self.expiration_sweep_interval.is_zero() {
+            return Err(StorageNodeError::Config(
+                "expiration_sweep_interval must be positive".into(),
+            ));
+        }
         if let Some(addr) = &self.external_address
             && addr
                 .rsplit_once(':')
@@ -112,6 +124,7 @@ mod tests {
             data_dir = "/tmp/x"
             allocated_space = "2 GiB"
             check_in_interval = "30s"
+            expiration_sweep_interval = "2m"
             log_format = "json"
             "#,
         )
@@ -120,6 +133,11 @@ mod tests {
         assert_eq!(c.allocated_space, ByteSize(2 << 30));
         assert_eq!(c.check_in_interval, Duration::from_secs(30));
         assert_eq!(c.order_creation_grace, Duration::from_secs(3600));
+        assert_eq!(c.expiration_sweep_interval, Duration::from_secs(120));
+        assert_eq!(
+            StorageNodeConfig::default().expiration_sweep_interval,
+            Duration::from_secs(600)
+        );
         assert_eq!(c.log_format, LogFormat::Json);
         assert!(StorageNodeConfig::from_toml("bogus = 1").is_err());
     }
@@ -143,6 +161,14 @@ mod tests {
         c.external_address = None;
         c.check_in_interval = Duration::ZERO;
         assert!(c.validate().is_err());
+        c.check_in_interval = Duration::from_secs(1);
+        c.expiration_sweep_interval = Duration::ZERO;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("expiration_sweep_interval")
+        );
     }
 }
 

@@ -26,6 +26,7 @@ pub struct StorageNodeMetrics {
     upload_bytes: Counter,
     download_bytes: Counter,
     refused: Family<ReasonLabel, Counter>,
+    expired_pieces: Counter,
 }
 
 fn gauge_value(v: u64) -> i64 {
@@ -43,6 +44,7 @@ impl StorageNodeMetrics {
             upload_bytes: Counter::default(),
             download_bytes: Counter::default(),
             refused: Family::default(),
+            expired_pieces: Counter::default(),
         };
         registry.register(
             "pieces_stored",
@@ -74,6 +76,11 @@ impl StorageNodeMetrics {
             "Refused order limits and orders by reason",
             m.refused.clone(),
         );
+        registry.register(
+            "expired_pieces_deleted",
+            "Pieces deleted by the expiration sweep because their expiration passed",
+            m.expired_pieces.clone(),
+        );
         m
     }
 
@@ -94,6 +101,11 @@ impl StorageNodeMetrics {
     /// Counts bytes sent by a download.
     pub fn downloaded(&self, bytes: u64) {
         self.download_bytes.inc_by(bytes);
+    }
+
+    /// Counts pieces deleted by the expiration sweep.
+    pub fn expired_pieces_deleted(&self, n: u64) {
+        self.expired_pieces.inc_by(n);
     }
 
     /// Counts one refused limit or order (`reason` from a small fixed set).

@@ -26,8 +26,6 @@ use crate::verify::Verifier;
 
 /// How long a graceful shutdown waits for streams before killing them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// Interval of the expired-serial and expired-piece cleanup.
-const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Pre-bound listeners of a node (bind `127.0.0.1:0` in tests).
 pub struct StorageNodeListeners {
@@ -147,7 +145,10 @@ pub async fn start(
         checkin.clone(),
         dyn_store,
         metrics,
-        config.check_in_interval,
+        ChoreIntervals {
+            check_in: config.check_in_interval,
+            expiration_sweep: config.expiration_sweep_interval,
+        },
         shutdown.clone(),
     ));
     tracing::info!(node_id = %id, grpc = %grpc_addr, metrics = %metrics_addr, "storage node started");
@@ -166,18 +167,29 @@ pub async fn start(
     })
 }
 
-/// Check-in (at start, then every interval) and cleanup of expired serials
-/// and pieces, until shutdown.
+/// How often the node's chores run.
+#[derive(Clone, Copy, Debug)]
+struct ChoreIntervals {
+    /// Between check-ins with every satellite.
+    check_in: Duration,
+    /// Between sweeps of expired pieces and serials.
+    expiration_sweep: Duration,
+}
+
+/// Check-in (at start, then every interval) and the sweep of expired serials
+/// and pieces (at start, then every `expiration_sweep` interval), until
+/// shutdown.
 async fn run_chores(
     checkin: Arc<CheckIn>,
     store: Arc<dyn PieceStore>,
     metrics: StorageNodeMetrics,
-    check_in_interval: Duration,
+    intervals: ChoreIntervals,
     shutdown: CancellationToken,
 ) {
-    let mut check_in_tick = tokio::time::interval(check_in_interval);
-    let mut cleanup_tick = tokio::time::interval(CLEANUP_INTERVAL);
+    let mut check_in_tick = tokio::time::interval(intervals.check_in);
+    let mut cleanup_tick = tokio::time::interval(intervals.expiration_sweep);
     check_in_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    cleanup_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -197,7 +209,12 @@ async fn run_chores(
                 }).await;
                 match r {
                     Ok(Ok((serials, pieces))) => {
-                        tracing::debug!(serials, pieces, "removed expired serials and pieces");
+                        if pieces > 0 {
+                            tracing::info!(serials, pieces, "removed expired serials and pieces");
+                        } else {
+                            tracing::debug!(serials, pieces, "removed expired serials and pieces");
+                        }
+                        metrics.expired_pieces_deleted(pieces);
                         metrics.observe_store(&*store);
                     }
                     Ok(Err(e)) => tracing::warn!(error = %e, "cleanup of expired data failed"),

@@ -24,6 +24,10 @@ pub struct UplinkConfig {
     /// Once `success` pieces took a batch (or finished), how long the others
     /// may lag before they are cut off (long-tail cancellation).
     pub long_tail_grace: Duration,
+    /// Access grants requested with this config store object keys in the
+    /// clear (path cipher "none"): the satellite sees keys and lists them
+    /// in lexicographic order. Content and metadata stay encrypted.
+    pub unencrypted_object_keys: bool,
 }
 
 impl Default for UplinkConfig {
@@ -36,6 +40,7 @@ impl Default for UplinkConfig {
             piece_channel_depth: 4,
             message_timeout: Duration::from_secs(30),
             long_tail_grace: Duration::from_millis(500),
+            unencrypted_object_keys: false,
         }
     }
 }

@@ -2,6 +2,12 @@
 //! the range, then one segment after another (DownloadSegment + pieces)
 //! in a background task feeding a bounded channel that [`Download::read`]
 //! drains. Memory does not grow with the object size.
+//!
+//! Decryption: the object's metadata (authenticated) gives its plain size;
+//! every segment's sizes are checked against it before any data is read,
+//! each segment's content key is unwrapped with the key derived for the
+//! object's path, and the plaintext range maps to whole cipher blocks
+//! (`encryption::block_range`) that [`crate::decrypt::DecryptSink`] opens.
 
 use std::sync::Arc;
 
@@ -12,12 +18,14 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::codec;
+use crate::decrypt::{DecryptSink, Output, ReaderGone};
 use crate::dial::AbortOnDrop;
+use crate::encryption::{self, Key, ObjectMetadata, SegmentDecrypter};
 use crate::error::{Result, UplinkError};
 use crate::object::{DownloadOptions, Object};
 use crate::project::ProjectInner;
 use crate::ranges;
-use crate::segment_download::{self, ReaderGone};
+use crate::segment_download;
 
 /// Decoded chunks buffered between the download task and the reader.
 const CHANNEL_DEPTH: usize = 4;
@@ -41,25 +49,27 @@ impl Download {
         key: &str,
         opts: &DownloadOptions,
     ) -> Result<Self> {
+        let store = &project.access.encryption;
         let resp = project
             .metainfo
             .download_object(pb::DownloadObjectRequest {
                 header: None,
                 bucket: bucket.to_string(),
-                encrypted_key: codec::encode_key(bucket, key),
-                range_start: opts.offset.max(0),
-                range_end: if opts.offset >= 0 && opts.length > 0 {
-                    opts.offset.saturating_add(opts.length)
-                } else {
-                    0
-                },
+                encrypted_key: codec::encrypt_key(store, bucket, key)?,
+                // Every segment: their sizes are checked against the metadata.
+                range_start: 0,
+                range_end: 0,
             })
             .await?;
         let info = resp
             .object
             .ok_or_else(|| UplinkError::Internal("satellite sent no object information".into()))?;
-        let object = Object::from_pb(key.to_string(), &info)?;
-        let size = u64::try_from(info.plain_size).unwrap_or(0);
+        let meta = codec::info_metadata(store, bucket, key, &info)?
+            .ok_or_else(|| tampered("the object has no metadata"))?;
+        let object = Object::from_pb(key.to_string(), &info, Some(&meta));
+        check_segments(&meta, &resp.segments)?;
+        let content_key = encryption::content_key(store, bucket, key)?;
+        let size = meta.plain_size;
         let (start, end) =
             ranges::object_range(size, opts.offset, opts.length).ok_or_else(|| {
                 UplinkError::InvalidArgument(format!(
@@ -83,7 +93,17 @@ impl Download {
         let stream_id = info.stream_id;
         let task = AbortOnDrop::spawn(
             async move {
-                if let Err(e) = drive(&project, &stream_id, segments, start, end, &tx).await {
+                let r = drive(
+                    &project,
+                    &stream_id,
+                    &content_key,
+                    segments,
+                    start,
+                    end,
+                    &tx,
+                )
+                .await;
+                if let Err(e) = r {
                     let _ = tx.send(Err(e)).await;
                 }
             }
@@ -189,18 +209,62 @@ impl std::fmt::Debug for Download {
     }
 }
 
+fn tampered(what: impl std::fmt::Display) -> UplinkError {
+    UplinkError::Internal(format!(
+        "object data is corrupt or was tampered with: {what}"
+    ))
+}
+
+/// Checks the satellite's segment list against the authenticated metadata:
+/// contiguous plain offsets from 0, encrypted sizes matching plain sizes,
+/// no segment above the segment size, total equal to the plain size.
+fn check_segments(meta: &ObjectMetadata, segments: &[pb::SegmentInfo]) -> Result<()> {
+    let mut offset = 0u64;
+    for s in segments {
+        let plain = u64::try_from(s.plain_size).map_err(|_| tampered("negative segment size"))?;
+        let enc = u64::try_from(s.encrypted_size).map_err(|_| tampered("negative segment size"))?;
+        if s.plain_offset != offset as i64 {
+            return Err(tampered(format!(
+                "segment at plain offset {} where {offset} was expected",
+                s.plain_offset
+            )));
+        }
+        if enc != encryption::encrypted_size(plain) {
+            return Err(tampered(format!(
+                "segment of {plain} plain bytes has {enc} encrypted bytes"
+            )));
+        }
+        if meta.segment_size > 0 && plain > meta.segment_size {
+            return Err(tampered(format!(
+                "segment of {plain} bytes exceeds the segment size {}",
+                meta.segment_size
+            )));
+        }
+        offset += plain;
+    }
+    if offset != meta.plain_size {
+        return Err(tampered(format!(
+            "segments hold {offset} bytes, the object has {}",
+            meta.plain_size
+        )));
+    }
+    Ok(())
+}
+
 async fn drive(
     project: &ProjectInner,
     stream_id: &[u8],
+    content_key: &Key,
     segments: Vec<pb::SegmentInfo>,
     start: u64,
     end: u64,
-    out: &segment_download::Output,
+    out: &Output,
 ) -> Result<()> {
     for seg in segments {
         let offset = seg.plain_offset as u64;
+        let plain_size = seg.plain_size as u64;
         let seg_start = start.max(offset) - offset;
-        let seg_end = end.min(offset + seg.plain_size as u64) - offset;
+        let seg_end = end.min(offset + plain_size) - offset;
         let resp = project
             .metainfo
             .download_segment(pb::DownloadSegmentRequest {
@@ -209,29 +273,34 @@ async fn drive(
                 position: seg.position,
             })
             .await?;
-        let encrypted_size = resp
-            .segment
-            .as_ref()
-            .map(|s| s.encrypted_size)
-            .filter(|s| *s > 0)
-            .unwrap_or(seg.encrypted_size);
-        let encrypted_size = u64::try_from(encrypted_size).unwrap_or(0);
-        if seg_end > encrypted_size && !resp.limits.is_empty() {
-            return Err(UplinkError::Internal(format!(
-                "segment holds {encrypted_size} bytes, range needs {seg_end}"
-            )));
+        if let Some(s) = &resp.segment
+            && (s.plain_size != seg.plain_size || s.encrypted_size != seg.encrypted_size)
+        {
+            return Err(tampered("segment sizes changed between requests"));
         }
+        let encrypted_size = seg.encrypted_size as u64;
+        let index = seg.position.map_or(0, |p| p.index);
+        let part = seg.position.map_or(0, |p| p.part);
+        let segment_key =
+            encryption::unwrap_key(content_key, &resp.encrypted_key, &resp.encrypted_key_nonce)
+                .map_err(|e| tampered(format!("segment key: {e}")))?;
+        let range = encryption::block_range(plain_size, seg_start, seg_end)?;
+        let mut sink = DecryptSink::new(
+            out,
+            SegmentDecrypter::new(&segment_key, part, index),
+            &range,
+        );
         match segment_download::download_segment(
             project,
             resp,
             encrypted_size,
-            seg_start,
-            seg_end,
-            out,
+            range.cipher_start,
+            range.cipher_end,
+            &mut sink,
         )
         .await?
         {
-            Ok(()) => {}
+            Ok(()) => sink.finish()?,
             Err(ReaderGone) => return Ok(()),
         }
     }

@@ -95,6 +95,27 @@ impl UplinkError {
         }
     }
 
+    /// The same error with `context` put before its message.
+    pub(crate) fn with_context(self, context: &str) -> Self {
+        let wrap = |m: String| format!("{context}: {m}");
+        match self {
+            Self::BucketNotFound(m) => Self::BucketNotFound(wrap(m)),
+            Self::BucketAlreadyExists(m) => Self::BucketAlreadyExists(wrap(m)),
+            Self::BucketNotEmpty(m) => Self::BucketNotEmpty(wrap(m)),
+            Self::BucketNameInvalid(m) => Self::BucketNameInvalid(wrap(m)),
+            Self::ObjectNotFound(m) => Self::ObjectNotFound(wrap(m)),
+            Self::ObjectKeyInvalid(m) => Self::ObjectKeyInvalid(wrap(m)),
+            Self::PermissionDenied(m) => Self::PermissionDenied(wrap(m)),
+            Self::InvalidArgument(m) => Self::InvalidArgument(wrap(m)),
+            Self::TooManyRequests(m) => Self::TooManyRequests(wrap(m)),
+            Self::LimitsExceeded(m) => Self::LimitsExceeded(wrap(m)),
+            Self::Unavailable(m) => Self::Unavailable(wrap(m)),
+            Self::Canceled(m) => Self::Canceled(wrap(m)),
+            Self::UploadDone(m) => Self::UploadDone(wrap(m)),
+            Self::Internal(m) => Self::Internal(wrap(m)),
+        }
+    }
+
     /// Maps a satellite status, using `subject` to decide what a bare
     /// NOT_FOUND / FAILED_PRECONDITION refers to.
     pub(crate) fn from_status(status: &tonic::Status, subject: Subject) -> Self {
@@ -136,6 +157,22 @@ impl UplinkError {
             Code::Unavailable | Code::DeadlineExceeded => Self::Unavailable(msg),
             Code::Cancelled => Self::Canceled(msg),
             _ => Self::Internal(format!("{:?}: {msg}", status.code())),
+        }
+    }
+}
+
+impl From<crate::encryption::EncryptionError> for UplinkError {
+    /// Encryption failures: a missing key is a permission problem of the
+    /// access, a failed authentication means wrong keys or tampered data.
+    fn from(e: crate::encryption::EncryptionError) -> Self {
+        use crate::encryption::EncryptionError as E;
+        match e {
+            E::NoKey { .. } => Self::PermissionDenied(e.to_string()),
+            E::InvalidArgument(_) => Self::InvalidArgument(e.to_string()),
+            E::Authentication { .. } | E::Malformed { .. } | E::InvalidLength { .. } => {
+                Self::Internal(format!("object data is corrupt or was tampered with: {e}"))
+            }
+            _ => Self::Internal(e.to_string()),
         }
     }
 }
@@ -237,6 +274,20 @@ mod tests {
         assert_eq!(kind(Code::Cancelled, "bye", s), ErrorKind::Canceled);
         assert_eq!(kind(Code::Internal, "boom", s), ErrorKind::Internal);
         assert_eq!(kind(Code::Unknown, "boom", s), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn encryption_errors_map_to_kinds() {
+        use crate::encryption::EncryptionError as E;
+        let no_key = UplinkError::from(E::NoKey { bucket: "b".into() });
+        assert_eq!(no_key.kind(), ErrorKind::PermissionDenied);
+        let auth = UplinkError::from(E::Authentication {
+            what: "block 1".into(),
+        });
+        assert_eq!(auth.kind(), ErrorKind::Internal);
+        assert!(auth.to_string().contains("tampered"), "{auth}");
+        let arg = UplinkError::from(E::InvalidArgument("prefix".into()));
+        assert_eq!(arg.kind(), ErrorKind::InvalidArgument);
     }
 
     #[test]

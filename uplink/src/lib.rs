@@ -4,8 +4,9 @@
 //! hashes signed at upload.
 //!
 //! ```no_run
-//! # async fn demo(grant: &str) -> Result<(), uplink::UplinkError> {
-//! let access = uplink::Access::parse(grant)?;
+//! # async fn demo(satellite: &str, api_key: &str) -> Result<(), uplink::UplinkError> {
+//! let access = uplink::request_access_with_passphrase(satellite, api_key, "passphrase").await?;
+//! let grant = access.serialize(); // later: uplink::parse_access(&grant)?
 //! let project = access.open_project().await?;
 //! project.ensure_bucket("photos").await?;
 //! let mut upload = project.upload_object("photos", "cat.jpg", &Default::default()).await?;
@@ -18,6 +19,10 @@
 //! ```
 //!
 //! Contract:
+//! - The satellite and the nodes never see object keys (unless the access
+//!   uses the "none" path cipher), content or metadata in the clear: keys
+//!   are encrypted per '/' component, content per 64 KiB block with a
+//!   random key per segment, metadata at commit. Reads verify everything.
 //! - Errors are [`UplinkError`]; match on [`UplinkError::kind`].
 //! - An upload contacts the satellite at [`Project::upload_object`]
 //!   (BeginObject); writes cut the stream into segments of
@@ -31,7 +36,10 @@
 //!   serves corrupt data is replaced by another at the same chunk.
 //!
 //! Modules:
-//! - [`access`]: access grants and their text form.
+//! - [`access`]: access grants, their text form, passphrase access
+//!   requests; [`share`]: restricted shares ([`Permission`], [`SharePrefix`]).
+//! - [`encryption`]: keys, key derivation, path / content / metadata
+//!   encryption (pure functions).
 //! - [`config`]: the [`UplinkConfig`] knobs.
 //! - [`project`]: [`Project`], the API entry point.
 //! - [`bucket`], [`object`]: info types and options.
@@ -39,17 +47,21 @@
 //! - [`download`] (-> `segment_download` -> `piece_download`): streaming download.
 //! - [`error`]: [`UplinkError`], [`ErrorKind`] and the status mapping.
 //! - private: `metainfo` (satellite client), `orders` (order schedule),
-//!   `ranges` (range arithmetic), `codec` (key / metadata codecs, where
-//!   encryption will plug in), `convert`, `dial`.
+//!   `ranges` (range arithmetic), `codec` (key / metadata codecs over the
+//!   encryption store), `decrypt` (download decryption stage), `convert`,
+//!   `dial`.
 
 pub mod access;
 pub mod bucket;
 mod codec;
 pub mod config;
 mod convert;
+mod decrypt;
 mod dial;
 pub mod download;
+pub mod encryption;
 pub mod error;
+mod list;
 mod metainfo;
 pub mod object;
 mod orders;
@@ -59,15 +71,20 @@ pub mod project;
 mod ranges;
 mod segment_download;
 mod segment_upload;
+pub mod share;
 pub mod upload;
 
-pub use access::Access;
+pub use access::{
+    Access, EncryptionKey, Uplink, config_request_access_with_passphrase, parse_access,
+    request_access_with_passphrase,
+};
 pub use bucket::{Bucket, ListBucketsOptions};
 pub use config::UplinkConfig;
 pub use download::Download;
 pub use error::{ErrorKind, Result, UplinkError};
 pub use object::{DownloadOptions, ListObjectsOptions, Object, SystemMetadata, UploadOptions};
 pub use project::Project;
+pub use share::{Permission, SharePrefix};
 pub use upload::Upload;
 #[cfg(test)]
 mod test_node;

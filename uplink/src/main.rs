@@ -1,4 +1,5 @@
-//! The `uplink` command line client: `mb`, `rb`, `ls`, `cp`, `cat`, `rm`.
+//! The `uplink` command line client: `mb`, `rb`, `ls`, `cp`, `cat`, `rm`,
+//! `access create|import|list|inspect|remove|revoke` and `share`.
 //! Errors print one line to stderr and exit with status 1.
 
 mod cli;

@@ -9,9 +9,10 @@ use satstore_proto::metainfo::metainfo_client::MetainfoClient;
 use tonic::transport::{Channel, Endpoint};
 use tracing::Instrument;
 
-use crate::access::Access;
 use crate::config::UplinkConfig;
 use crate::error::{Result, Subject, UplinkError};
+use satstore_common::NodeUrl;
+use satstore_common::macaroon::ApiKey;
 
 /// A connection to the satellite of one access.
 #[derive(Clone)]
@@ -48,10 +49,14 @@ async fn call<T>(
 
 impl Metainfo {
     /// A lazily connecting client: the first call dials the satellite.
-    pub(crate) fn connect(access: &Access, config: &UplinkConfig) -> Result<Self> {
-        let endpoint = Endpoint::from_shared(access.satellite.endpoint())
+    pub(crate) fn connect(
+        satellite: &NodeUrl,
+        api_key: &ApiKey,
+        config: &UplinkConfig,
+    ) -> Result<Self> {
+        let endpoint = Endpoint::from_shared(satellite.endpoint())
             .map_err(|e| {
-                UplinkError::InvalidArgument(format!("satellite address {}: {e}", access.satellite))
+                UplinkError::InvalidArgument(format!("satellite address {satellite}: {e}"))
             })?
             .connect_timeout(config.dial_timeout)
             .user_agent(config.user_agent.clone())
@@ -63,7 +68,7 @@ impl Metainfo {
         Ok(Metainfo {
             client,
             header: RequestHeader {
-                api_key: access.api_key.to_bytes(),
+                api_key: api_key.to_bytes(),
                 user_agent: config.user_agent.clone(),
             },
         })
@@ -172,6 +177,20 @@ impl Metainfo {
         "DeleteObject",
         pb::DeleteObjectRequest,
         pb::DeleteObjectResponse,
+        Subject::Object
+    );
+    rpc!(
+        project_info,
+        "ProjectInfo",
+        pb::ProjectInfoRequest,
+        pb::ProjectInfoResponse,
+        Subject::Object
+    );
+    rpc!(
+        revoke_api_key,
+        "RevokeApiKey",
+        pb::RevokeApiKeyRequest,
+        pb::RevokeApiKeyResponse,
         Subject::Object
     );
 }

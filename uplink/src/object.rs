@@ -7,7 +7,7 @@ use satstore_proto::metainfo::{ObjectInfo, ObjectListItem};
 
 use crate::codec;
 use crate::convert::time_from_unix;
-use crate::error::Result;
+use crate::encryption::ObjectMetadata;
 
 /// System-maintained facts about an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,39 +29,44 @@ pub struct Object {
     pub is_prefix: bool,
     /// Size, times.
     pub system: SystemMetadata,
-    /// User metadata set with [`crate::Upload::set_custom_metadata`].
+    /// User metadata set with [`crate::Upload::set_custom_metadata`]
+    /// ("content-type" included when set).
     pub custom: BTreeMap<String, String>,
 }
 
 impl Object {
-    pub(crate) fn from_pb(key: String, o: &ObjectInfo) -> Result<Self> {
-        Ok(Object {
+    /// An object from the satellite's info and its decrypted metadata (if
+    /// any): sizes and custom metadata come from the authenticated
+    /// metadata when present.
+    pub(crate) fn from_pb(key: String, o: &ObjectInfo, meta: Option<&ObjectMetadata>) -> Self {
+        Object {
             key,
             is_prefix: false,
             system: SystemMetadata {
                 created: time_from_unix(o.created_at_unix).unwrap_or(std::time::UNIX_EPOCH),
                 expires: time_from_unix(o.expires_at_unix),
-                content_length: o.plain_size,
+                content_length: meta.map_or(o.plain_size, |m| m.plain_size as i64),
             },
-            custom: codec::decode_metadata(&o.encrypted_metadata)?,
-        })
+            custom: meta.map(codec::custom_of).unwrap_or_default(),
+        }
     }
 
-    pub(crate) fn from_list_item(key: String, o: &ObjectListItem, custom: bool) -> Result<Self> {
-        Ok(Object {
+    /// A listing item (see [`Object::from_pb`]).
+    pub(crate) fn from_list_item(
+        key: String,
+        o: &ObjectListItem,
+        meta: Option<&ObjectMetadata>,
+    ) -> Self {
+        Object {
             key,
             is_prefix: o.is_prefix,
             system: SystemMetadata {
                 created: time_from_unix(o.created_at_unix).unwrap_or(std::time::UNIX_EPOCH),
                 expires: time_from_unix(o.expires_at_unix),
-                content_length: o.plain_size,
+                content_length: meta.map_or(o.plain_size, |m| m.plain_size as i64),
             },
-            custom: if custom {
-                codec::decode_metadata(&o.encrypted_metadata)?
-            } else {
-                BTreeMap::new()
-            },
-        })
+            custom: meta.map(codec::custom_of).unwrap_or_default(),
+        }
     }
 }
 
@@ -76,7 +81,7 @@ pub struct ListObjectsOptions {
     pub recursive: bool,
     /// Fill in system metadata (sizes, times).
     pub system: bool,
-    /// Fill in custom metadata.
+    /// Fill in custom metadata (decrypted; needs the object's key).
     pub custom: bool,
 }
 

@@ -12,7 +12,7 @@ use crate::config::UplinkConfig;
 use crate::download::Download;
 use crate::error::{ErrorKind, Result, UplinkError};
 use crate::metainfo::Metainfo;
-use crate::object::{DownloadOptions, ListObjectsOptions, Object, UploadOptions};
+use crate::object::{DownloadOptions, Object, UploadOptions};
 use crate::upload::Upload;
 
 /// State shared by a project and its uploads and downloads.
@@ -25,7 +25,7 @@ pub(crate) struct ProjectInner {
 /// A project on one satellite, opened from an [`Access`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Project {
-    inner: Arc<ProjectInner>,
+    pub(crate) inner: Arc<ProjectInner>,
 }
 
 impl std::fmt::Debug for Project {
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Project {
     }
 }
 
-fn check_bucket(name: &str) -> Result<()> {
+pub(crate) fn check_bucket(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(UplinkError::BucketNameInvalid(
             "bucket name is empty".into(),
@@ -59,7 +59,7 @@ fn bucket_of(b: Option<pb::BucketInfo>, name: &str) -> Bucket {
 
 impl Project {
     pub(crate) fn open(access: Access, config: UplinkConfig) -> Result<Self> {
-        let metainfo = Metainfo::connect(&access, &config)?;
+        let metainfo = Metainfo::connect(&access.satellite, &access.api_key, &config)?;
         Ok(Project {
             inner: Arc::new(ProjectInner {
                 access,
@@ -162,94 +162,26 @@ impl Project {
         Ok(bucket_of(r.bucket, name))
     }
 
-    /// Information about a committed object; `ObjectNotFound` if none.
+    /// Information about a committed object; `ObjectNotFound` if none
+    /// (also when it was written under another encryption key).
     pub async fn stat_object(&self, bucket: &str, key: &str) -> Result<Object> {
         check_bucket(bucket)?;
         check_key(key)?;
+        let store = &self.inner.access.encryption;
         let r = self
             .inner
             .metainfo
             .get_object(pb::GetObjectRequest {
                 header: None,
                 bucket: bucket.to_string(),
-                encrypted_key: codec::encode_key(bucket, key),
+                encrypted_key: codec::encrypt_key(store, bucket, key)?,
             })
             .await?;
         let o = r
             .object
             .ok_or_else(|| UplinkError::Internal("satellite sent no object".into()))?;
-        Object::from_pb(key.to_string(), &o)
-    }
-
-    /// Every object (and, unless recursive, prefix) under `opts.prefix`
-    /// after `opts.cursor`, paging with `list_page_size`.
-    pub async fn list_objects(
-        &self,
-        bucket: &str,
-        opts: &ListObjectsOptions,
-    ) -> Result<Vec<Object>> {
-        let limit = self.inner.config.list_page_size;
-        let mut out = Vec::new();
-        let mut opts = opts.clone();
-        loop {
-            let (page, more) = self.list_objects_page(bucket, &opts, limit).await?;
-            if !more {
-                out.extend(page);
-                return Ok(out);
-            }
-            let Some(last) = page.last() else {
-                return Err(UplinkError::Internal(
-                    "object listing made no progress".into(),
-                ));
-            };
-            opts.cursor = last.key[opts.prefix.len()..].to_string();
-            out.extend(page);
-        }
-    }
-
-    /// One page of at most `limit` items starting after `opts.cursor`, and
-    /// whether more follow. Keys in the result are full keys.
-    pub async fn list_objects_page(
-        &self,
-        bucket: &str,
-        opts: &ListObjectsOptions,
-        limit: u32,
-    ) -> Result<(Vec<Object>, bool)> {
-        check_bucket(bucket)?;
-        if !opts.prefix.is_empty() && !opts.prefix.ends_with('/') {
-            return Err(UplinkError::InvalidArgument(format!(
-                "prefix {:?} must be empty or end with '/'",
-                opts.prefix
-            )));
-        }
-        let r = self
-            .inner
-            .metainfo
-            .list_objects(pb::ListObjectsRequest {
-                header: None,
-                bucket: bucket.to_string(),
-                prefix: codec::encode_key(bucket, &opts.prefix),
-                cursor: codec::encode_key(bucket, &opts.cursor),
-                recursive: opts.recursive,
-                limit,
-                include_metadata: opts.system || opts.custom,
-            })
-            .await?;
-        let mut items = Vec::with_capacity(r.items.len());
-        for item in &r.items {
-            let rel = codec::decode_key(bucket, &item.encrypted_key)?;
-            // Everything must sort strictly after the cursor; guards against
-            // a prefix cursor being returned again.
-            if !opts.cursor.is_empty() && rel.as_str() <= opts.cursor.as_str() {
-                continue;
-            }
-            items.push(Object::from_list_item(
-                format!("{}{rel}", opts.prefix),
-                item,
-                opts.custom,
-            )?);
-        }
-        Ok((items, r.more))
+        let meta = codec::info_metadata(store, bucket, key, &o)?;
+        Ok(Object::from_pb(key.to_string(), &o, meta.as_ref()))
     }
 
     /// Deletes an object; `ObjectNotFound` if none. Returns what was deleted.
@@ -262,11 +194,18 @@ impl Project {
             .delete_object(pb::DeleteObjectRequest {
                 header: None,
                 bucket: bucket.to_string(),
-                encrypted_key: codec::encode_key(bucket, key),
+                encrypted_key: codec::encrypt_key(&self.inner.access.encryption, bucket, key)?,
             })
             .await?;
         match r.object {
-            Some(o) => Object::from_pb(key.to_string(), &o),
+            Some(o) => {
+                // Already deleted: metadata that does not decrypt only
+                // loses the custom fields of the answer.
+                let meta = codec::info_metadata(&self.inner.access.encryption, bucket, key, &o)
+                    .ok()
+                    .flatten();
+                Ok(Object::from_pb(key.to_string(), &o, meta.as_ref()))
+            }
             None => Err(UplinkError::ObjectNotFound(format!("{bucket}/{key}"))),
         }
     }
@@ -295,6 +234,20 @@ impl Project {
         check_bucket(bucket)?;
         check_key(key)?;
         Download::begin(self.inner.clone(), bucket, key, opts).await
+    }
+
+    /// Revokes `access`'s API key (one derived from this project's key,
+    /// e.g. by [`Access::share`]): the satellite refuses it, and every key
+    /// derived from it, from then on. Uses this project's own key.
+    pub async fn revoke_access(&self, access: &Access) -> Result<()> {
+        self.inner
+            .metainfo
+            .revoke_api_key(pb::RevokeApiKeyRequest {
+                header: None,
+                api_key: access.api_key.to_bytes(),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Closes the project. Uploads and downloads still open keep working

@@ -3,57 +3,43 @@
 //! chunk, replacing any piece that fails by the next unused order limit
 //! at the chunk where it failed.
 //!
-//! Output is the segment's *encrypted* bytes; with no encryption they are
-//! the plaintext. A decryption stage belongs right after `decode`.
+//! The ciphertext range goes to a [`DecryptSink`] right after `decode`,
+//! which forwards the plaintext.
 
 use std::collections::{BTreeSet, VecDeque};
 
-use bytes::Bytes;
 use satstore_common::erasure::ErasureCoder;
 use satstore_proto::metainfo::DownloadSegmentResponse;
-use tokio::sync::mpsc;
 
 use crate::convert::{self, AddressedLimit};
+use crate::decrypt::{DecryptSink, ReaderGone};
 use crate::error::{Result, UplinkError};
 use crate::piece_download::{PieceDownload, PieceDownloadParams};
 use crate::project::ProjectInner;
 use crate::ranges::{self, PieceRange};
 
-/// Where decoded bytes go; `Err(())` from [`send`] means the reader is gone.
-pub(crate) type Output = mpsc::Sender<Result<Bytes>>;
-
-/// The reader dropped the download; stop quietly.
-#[derive(Debug)]
-pub(crate) struct ReaderGone;
-
-async fn send(out: &Output, b: Bytes) -> std::result::Result<(), ReaderGone> {
-    if b.is_empty() {
-        return Ok(());
-    }
-    out.send(Ok(b)).await.map_err(|_| ReaderGone)
-}
-
-/// Streams bytes `[start, end)` of the segment described by `resp` to `out`.
+/// Streams ciphertext bytes `[start, end)` of the segment described by
+/// `resp` (whose ciphertext is `encrypted_size` bytes) to `sink`.
 pub(crate) async fn download_segment(
     project: &ProjectInner,
     resp: DownloadSegmentResponse,
     encrypted_size: u64,
     start: u64,
     end: u64,
-    out: &Output,
+    sink: &mut DecryptSink<'_>,
 ) -> Result<std::result::Result<(), ReaderGone>> {
     if start >= end {
         return Ok(Ok(()));
     }
     if resp.limits.is_empty() {
-        let data = Bytes::from(resp.encrypted_inline_data);
-        if (data.len() as u64) < end {
+        let data = resp.encrypted_inline_data;
+        if data.len() as u64 != encrypted_size {
             return Err(UplinkError::Internal(format!(
-                "inline segment holds {} bytes, expected at least {end}",
+                "object data is corrupt or was tampered with: inline segment holds {} bytes, expected {encrypted_size}",
                 data.len()
             )));
         }
-        return Ok(send(out, data.slice(start as usize..end as usize)).await);
+        return sink.push(data, start as usize..end as usize).await;
     }
     let scheme = convert::redundancy_from_pb(resp.redundancy)?;
     let coder = ErasureCoder::new(scheme).map_err(|e| UplinkError::Internal(e.to_string()))?;
@@ -118,7 +104,7 @@ pub(crate) async fn download_segment(
             .decode(shares, &mut decoded)
             .map_err(|e| UplinkError::Internal(format!("erasure decode: {e}")))?;
         let keep = ranges::trim(&scheme, index, range.chunk_len(index), start, end);
-        if let Err(gone) = send(out, Bytes::from(decoded).slice(keep)).await {
+        if let Err(gone) = sink.push(decoded, keep).await? {
             return Ok(Err(gone));
         }
     }

@@ -2,9 +2,10 @@
 //! whole stripes, one piece upload task per node fed through bounded
 //! channels, long-tail cancellation, CommitSegment.
 //!
-//! Data handed to [`SegmentUpload::write`] is the segment's *encrypted*
-//! bytes; with no encryption configured they equal the plaintext. An
-//! encryption stage belongs in front of `write` (see `upload.rs`).
+//! Data handed to [`SegmentUpload::write`] is plaintext: it is sealed block
+//! by block (AES-256-GCM, 64 KiB cipher blocks) straight into the batch
+//! buffer, in place, with the segment's random content key; the batch size
+//! (`k` hash chunks) is a whole number of cipher blocks.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -20,6 +21,9 @@ use tokio::sync::mpsc;
 use crate::config::UplinkConfig;
 use crate::convert::{self, AddressedLimit};
 use crate::dial::{AbortOnDrop, PieceError};
+use crate::encryption::{
+    CIPHER_BLOCK, Key, PLAIN_BLOCK, SegmentEncrypter, WrappedKey, encrypted_size,
+};
 use crate::error::{Result, UplinkError};
 use crate::metainfo::Metainfo;
 use crate::piece_upload::{StoredPiece, upload_piece};
@@ -50,28 +54,35 @@ pub(crate) struct SegmentUpload {
     pieces: Vec<PieceSlot>,
     batch: Vec<u8>,
     batch_size: usize,
+    /// Ciphertext bytes produced so far.
     size: u64,
+    encrypter: Option<SegmentEncrypter>,
+    wrapped: WrappedKey,
     grace: Duration,
     last_error: Option<String>,
 }
 
 impl SegmentUpload {
-    /// Calls BeginSegment for segment `index` and starts one piece upload
-    /// per order limit.
+    /// Calls BeginSegment for segment `index` (at most `max_plain` plain
+    /// bytes, encrypted with `content_key`, which `wrapped` carries sealed
+    /// with the object's key) and starts one piece upload per order limit.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn begin(
         metainfo: &Metainfo,
         satellite: &NodeId,
         config: &UplinkConfig,
         stream_id: &[u8],
         index: u32,
-        max_size: u64,
+        max_plain: u64,
+        content_key: &Key,
+        wrapped: WrappedKey,
     ) -> Result<Self> {
         let resp = metainfo
             .begin_segment(pb::BeginSegmentRequest {
                 header: None,
                 stream_id: stream_id.to_vec(),
                 position: Some(pb::SegmentPosition { part: 0, index }),
-                max_order_limit: max_size as i64,
+                max_order_limit: encrypted_size(max_plain) as i64,
             })
             .await?;
         let scheme = convert::redundancy_from_pb(resp.redundancy)?;
@@ -109,6 +120,7 @@ impl SegmentUpload {
             )));
         }
         let batch_size = scheme.required as usize * HASH_CHUNK_SIZE as usize;
+        debug_assert_eq!(batch_size % CIPHER_BLOCK, 0);
         Ok(SegmentUpload {
             scheme,
             coder,
@@ -117,22 +129,39 @@ impl SegmentUpload {
             batch: Vec::with_capacity(batch_size),
             batch_size,
             size: 0,
+            encrypter: Some(SegmentEncrypter::new(content_key, 0, index)),
+            wrapped,
             grace: config.long_tail_grace,
             last_error: None,
         })
     }
 
-    /// Bytes written to this segment so far.
-    pub(crate) fn size(&self) -> u64 {
-        self.size
+    /// Plaintext bytes written to this segment so far.
+    pub(crate) fn plain_size(&self) -> u64 {
+        self.encrypter.as_ref().map_or(0, |e| e.plain_len())
     }
 
-    /// Adds segment bytes; full batches are encoded and sent to the pieces.
+    fn encrypter(&mut self) -> Result<&mut SegmentEncrypter> {
+        self.encrypter
+            .as_mut()
+            .ok_or_else(|| UplinkError::Internal("segment already finished".into()))
+    }
+
+    /// Adds plaintext: it is sealed into the batch (whole cipher blocks);
+    /// full batches are encoded and sent to the pieces.
     pub(crate) async fn write(&mut self, mut data: &[u8]) -> Result<()> {
-        self.size += data.len() as u64;
         while !data.is_empty() {
-            let n = (self.batch_size - self.batch.len()).min(data.len());
-            self.batch.extend_from_slice(&data[..n]);
+            // The batch only ever holds whole cipher blocks here.
+            let free_blocks = (self.batch_size - self.batch.len()) / CIPHER_BLOCK;
+            let enc = self.encrypter()?;
+            let pending = (enc.plain_len() % PLAIN_BLOCK as u64) as usize;
+            let n = (free_blocks * PLAIN_BLOCK - pending).min(data.len());
+            let before = self.batch.len();
+            let mut batch = std::mem::take(&mut self.batch);
+            let pushed = self.encrypter()?.push(&data[..n], &mut batch);
+            self.batch = batch;
+            pushed?;
+            self.size += (self.batch.len() - before) as u64;
             data = &data[n..];
             if self.batch.len() == self.batch_size {
                 self.flush_batch().await?;
@@ -240,6 +269,20 @@ impl SegmentUpload {
     /// Flushes the last batch, waits for `success` node-signed hashes (plus
     /// a grace period for stragglers), cancels the rest and commits.
     pub(crate) async fn finish(mut self, metainfo: &Metainfo) -> Result<()> {
+        let enc = self
+            .encrypter
+            .take()
+            .ok_or_else(|| UplinkError::Internal("segment already finished".into()))?;
+        let before = self.batch.len();
+        let plain_size = enc.finish(&mut self.batch)?;
+        self.size += (self.batch.len() - before) as u64;
+        if self.size != encrypted_size(plain_size) {
+            return Err(UplinkError::Internal(format!(
+                "segment encrypted to {} bytes, expected {}",
+                self.size,
+                encrypted_size(plain_size)
+            )));
+        }
         if !self.batch.is_empty() {
             self.flush_batch().await?;
         }
@@ -296,15 +339,14 @@ impl SegmentUpload {
         if stored.len() < success {
             return Err(self.failure(stored.len()));
         }
-        let size = self.size as i64;
         metainfo
             .commit_segment(pb::CommitSegmentRequest {
                 header: None,
                 segment_id: std::mem::take(&mut self.segment_id),
-                encrypted_key: Vec::new(),
-                encrypted_key_nonce: Vec::new(),
-                encrypted_size: size,
-                plain_size: size,
+                encrypted_key: std::mem::take(&mut self.wrapped.encrypted_key),
+                encrypted_key_nonce: self.wrapped.nonce.to_vec(),
+                encrypted_size: self.size as i64,
+                plain_size: plain_size as i64,
                 results: stored
                     .into_iter()
                     .map(|p| pb::SegmentPieceUploadResult {

@@ -3,8 +3,11 @@
 //! nodes through [`crate::segment_upload`]. Memory stays bounded by one
 //! batch per segment plus the piece channels, whatever the object size.
 //!
-//! Encryption (later) slots in where a segment's bytes are handed to
-//! `SegmentUpload::write` / `MakeInlineSegment`: plaintext in, ciphertext out.
+//! Encryption: the object key is encrypted per component; every segment
+//! gets a random content key, wrapped with the key derived for the object's
+//! path and sent with the segment; segment data is sealed in 64 KiB blocks
+//! (`SegmentUpload` for remote segments, `encrypt_segment` inline); the
+//! metadata (custom, content type, sizes) is encrypted at commit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use satstore_proto::metainfo as pb;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::codec;
+use crate::encryption::{self, CIPHER_BLOCK, Key, PLAIN_BLOCK, TAG_SIZE};
 use crate::error::{Result, UplinkError};
 use crate::object::{Object, SystemMetadata};
 use crate::project::ProjectInner;
@@ -30,11 +34,13 @@ struct UploadState {
     bucket: String,
     key: String,
     stream_id: Vec<u8>,
+    /// Wraps the segments' content keys (derived from the object's path).
+    content_key: Key,
     segment_size: u64,
     inline_limit: u64,
     expires: Option<SystemTime>,
     created: SystemTime,
-    /// Start of the current segment while it may still end up inline.
+    /// Plaintext start of the current segment while it may still end up inline.
     head: Vec<u8>,
     /// The current remote segment, once it outgrew the inline limit.
     segment: Option<SegmentUpload>,
@@ -53,7 +59,9 @@ impl Upload {
         key: &str,
         expires: Option<SystemTime>,
     ) -> Result<Self> {
-        let encrypted_key = codec::encode_key(bucket, key);
+        let store = &project.access.encryption;
+        let encrypted_key = codec::encrypt_key(store, bucket, key)?;
+        let content_key = encryption::content_key(store, bucket, key)?;
         let resp = project
             .metainfo
             .begin_object(pb::BeginObjectRequest {
@@ -62,8 +70,8 @@ impl Upload {
                 encrypted_key,
                 expires_at_unix: crate::convert::time_to_unix(expires),
                 encryption: Some(pb::EncryptionParameters {
-                    cipher_suite: 0,
-                    block_size: 0,
+                    cipher_suite: 2, // AES-256-GCM
+                    block_size: CIPHER_BLOCK as u32,
                 }),
             })
             .await?;
@@ -79,7 +87,7 @@ impl Upload {
             .unwrap_or(max_segment)
             .clamp(1, max_segment);
         let max_inline = u64::try_from(resp.max_inline_size).unwrap_or(0);
-        let inline_limit = max_inline.min(segment_size - 1);
+        let inline_limit = inline_plain_limit(max_inline).min(segment_size - 1);
         tracing::debug!(bucket, segment_size, inline_limit, "upload started");
         Ok(Upload {
             inner: Some(UploadState {
@@ -87,6 +95,7 @@ impl Upload {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
                 stream_id: resp.stream_id,
+                content_key,
                 segment_size,
                 inline_limit,
                 expires,
@@ -150,9 +159,13 @@ impl Upload {
         }
     }
 
-    /// Sets the custom metadata stored at commit (replaces earlier values).
+    /// Sets the custom metadata stored (encrypted) at commit, replacing
+    /// earlier values; "content-type" is kept as the content type. At most
+    /// 2 KiB of keys and values, else `InvalidArgument`.
     pub fn set_custom_metadata(&mut self, custom: BTreeMap<String, String>) -> Result<()> {
-        self.state()?.custom = custom;
+        let s = self.state()?;
+        codec::check_custom(&custom)?;
+        s.custom = custom;
         Ok(())
     }
 
@@ -239,7 +252,7 @@ impl UploadState {
     async fn write(&mut self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
             if let Some(seg) = &mut self.segment {
-                let room = (self.segment_size - seg.size()) as usize;
+                let room = (self.segment_size - seg.plain_size()) as usize;
                 let n = room.min(data.len());
                 seg.write(&data[..n]).await?;
                 self.written += n as u64;
@@ -263,6 +276,8 @@ impl UploadState {
     /// The head outgrew the inline limit: stream this segment to nodes.
     async fn start_remote_segment(&mut self) -> Result<()> {
         let p = &self.project;
+        let segment_key = Key::random()?;
+        let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
         let mut seg = SegmentUpload::begin(
             &p.metainfo,
             &p.access.satellite.id,
@@ -270,6 +285,8 @@ impl UploadState {
             &self.stream_id,
             self.index,
             self.segment_size,
+            &segment_key,
+            wrapped,
         )
         .await?;
         let head = std::mem::take(&mut self.head);
@@ -282,7 +299,7 @@ impl UploadState {
         if self
             .segment
             .as_ref()
-            .is_some_and(|s| s.size() == self.segment_size)
+            .is_some_and(|s| s.plain_size() == self.segment_size)
         {
             let seg = self.segment.take().expect("checked above");
             seg.finish(&self.project.metainfo).await?;
@@ -298,6 +315,9 @@ impl UploadState {
             self.index += 1;
         } else if !self.head.is_empty() {
             let data = std::mem::take(&mut self.head);
+            let segment_key = Key::random()?;
+            let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
+            let sealed = encryption::encrypt_segment(&segment_key, 0, self.index, &data)?;
             m.make_inline_segment(pb::MakeInlineSegmentRequest {
                 header: None,
                 stream_id: self.stream_id.clone(),
@@ -305,32 +325,33 @@ impl UploadState {
                     part: 0,
                     index: self.index,
                 }),
-                encrypted_key: Vec::new(),
-                encrypted_key_nonce: Vec::new(),
+                encrypted_key: wrapped.encrypted_key,
+                encrypted_key_nonce: wrapped.nonce.to_vec(),
                 plain_size: data.len() as i64,
-                encrypted_inline_data: data,
+                encrypted_inline_data: sealed,
             })
             .await?;
             self.index += 1;
         }
         // A 0-byte object has no segment at all.
+        let meta = codec::object_metadata(&self.custom, self.written, self.segment_size);
+        let enc = codec::encrypt_metadata(
+            &self.project.access.encryption,
+            &self.bucket,
+            &self.key,
+            &meta,
+        )?;
         let resp = m
             .commit_object(pb::CommitObjectRequest {
                 header: None,
                 stream_id: self.stream_id.clone(),
-                encrypted_metadata: codec::encode_metadata(&self.custom),
-                encrypted_metadata_nonce: Vec::new(),
-                encrypted_metadata_key: Vec::new(),
+                encrypted_metadata: enc.encrypted_metadata,
+                encrypted_metadata_nonce: enc.encrypted_metadata_nonce,
+                encrypted_metadata_key: enc.encrypted_metadata_key,
             })
             .await?;
         match resp.object {
-            Some(o) => {
-                let mut obj = Object::from_pb(self.key.clone(), &o)?;
-                if obj.custom.is_empty() {
-                    obj.custom = self.custom.clone();
-                }
-                Ok(obj)
-            }
+            Some(o) => Ok(Object::from_pb(self.key.clone(), &o, Some(&meta))),
             None => Ok(self.info()),
         }
     }
@@ -360,11 +381,34 @@ impl UploadState {
     }
 }
 
+/// The largest plaintext whose sealed form fits `max_inline` bytes.
+fn inline_plain_limit(max_inline: u64) -> u64 {
+    let (blocks, rem) = (
+        max_inline / CIPHER_BLOCK as u64,
+        max_inline % CIPHER_BLOCK as u64,
+    );
+    blocks * PLAIN_BLOCK as u64 + rem.saturating_sub(TAG_SIZE as u64)
+}
+
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner {
             Some(s) => write!(f, "Upload({}/{}, {} bytes)", s.bucket, s.key, s.written),
             None => write!(f, "Upload(done)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_limit_leaves_room_for_tags() {
+        for max in [0u64, 10, 16, 17, 4096, 65536, 65551, 65553, 200_000] {
+            let n = inline_plain_limit(max);
+            assert!(encryption::encrypted_size(n) <= max, "{max}");
+            assert!(encryption::encrypted_size(n + 1) > max, "{max}");
         }
     }
 }

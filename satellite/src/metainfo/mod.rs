@@ -3,6 +3,7 @@
 //! concern into the submodules); [`service`] adapts it to tonic.
 
 pub mod buckets;
+pub mod keys;
 pub mod list;
 pub mod objects;
 pub mod segments;
@@ -211,3 +212,6 @@ mod service_tests;
 
 #[cfg(test)]
 mod upload_tests;
+
+#[cfg(test)]
+mod revoke_tests;

@@ -189,4 +189,15 @@ impl Metainfo for MetainfoService {
     ) -> Result<Response<pb::ProjectInfoResponse>, Status> {
         rpc!(self, r, project_info, tracing::info_span!("project_info"))
     }
+    async fn revoke_api_key(
+        &self,
+        r: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            revoke_api_key,
+            tracing::info_span!("revoke_api_key")
+        )
+    }
 }

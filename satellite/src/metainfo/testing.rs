@@ -48,14 +48,20 @@ impl TestSatellite {
     /// (node counts are asserted, so a shared database would not do; the
     /// SQL itself runs on PostgreSQL in the store tests).
     pub async fn start() -> TestSatellite {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`TestSatellite::start`], with `adjust` applied to the config.
+    pub async fn start_with(adjust: impl FnOnce(&mut SatelliteConfig)) -> TestSatellite {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = SatelliteConfig {
+        let mut config = SatelliteConfig {
             data_dir: dir.path().to_path_buf(),
             redundancy: test_redundancy(),
             max_segment_size: satstore_common::config::ByteSize(1 << 20),
             dial_timeout: std::time::Duration::from_secs(2),
             ..SatelliteConfig::default()
         };
+        adjust(&mut config);
         let listeners = SatelliteListeners {
             grpc: tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -180,12 +186,21 @@ pub async fn create_bucket(sat: &mut TestSatellite, name: &str) {
 
 /// Begins an object in bucket "bkt".
 pub async fn begin(sat: &mut TestSatellite, key: &[u8]) -> pb::BeginObjectResponse {
+    begin_expiring(sat, key, 0).await
+}
+
+/// Begins an object in bucket "bkt" expiring at `expires_at` (0 = never).
+pub async fn begin_expiring(
+    sat: &mut TestSatellite,
+    key: &[u8],
+    expires_at: i64,
+) -> pb::BeginObjectResponse {
     sat.client
         .begin_object(pb::BeginObjectRequest {
             header: sat.header(),
             bucket: "bkt".into(),
             encrypted_key: key.to_vec(),
-            expires_at_unix: 0,
+            expires_at_unix: expires_at,
             encryption: Some(pb::EncryptionParameters {
                 cipher_suite: 1,
                 block_size: 1024,
@@ -198,7 +213,17 @@ pub async fn begin(sat: &mut TestSatellite, key: &[u8]) -> pb::BeginObjectRespon
 
 /// Uploads and commits a one-segment inline object in bucket "bkt".
 pub async fn inline_object(sat: &mut TestSatellite, key: &[u8], data: &[u8]) {
-    let b = begin(sat, key).await;
+    inline_object_expiring(sat, key, data, 0).await
+}
+
+/// Like [`inline_object`], expiring at `expires_at` (0 = never).
+pub async fn inline_object_expiring(
+    sat: &mut TestSatellite,
+    key: &[u8],
+    data: &[u8],
+    expires_at: i64,
+) {
+    let b = begin_expiring(sat, key, expires_at).await;
     sat.client
         .make_inline_segment(pb::MakeInlineSegmentRequest {
             header: sat.header(),

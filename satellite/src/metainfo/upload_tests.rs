@@ -333,3 +333,34 @@ async fn inline_objects_listing_and_replacement() {
     assert!(ds.limits.is_empty());
     sat.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn put_limits_carry_the_object_expiration() {
+    let mut sat = TestSatellite::start().await;
+    create_bucket(&mut sat, "bkt").await;
+    sat.add_nodes(4).await;
+    let expires = now_unix() + 7200;
+    for (key, expiration) in [(&b"expiring"[..], expires), (&b"forever"[..], 0)] {
+        let b = super::testing::begin_expiring(&mut sat, key, expiration).await;
+        let seg = sat
+            .client
+            .begin_segment(pb::BeginSegmentRequest {
+                header: sat.header(),
+                stream_id: b.stream_id,
+                position: Some(pb::SegmentPosition { part: 0, index: 0 }),
+                max_order_limit: 4096,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(seg.limits.len(), 4);
+        for l in &seg.limits {
+            let limit: OrderLimit = signed_from_proto(l.limit.clone().unwrap())
+                .verify(&sat.handle.id())
+                .unwrap();
+            assert_eq!(limit.action, PieceAction::Put);
+            assert_eq!(limit.piece_expiration, expiration, "{key:?}");
+        }
+    }
+    sat.handle.shutdown().await;
+}

@@ -67,6 +67,48 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Every API key root of a project, oldest first.
+    pub async fn list_api_keys(
+        &self,
+        project_id: &[u8; 16],
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, project_id, head, secret, name, created_at FROM api_keys \
+             WHERE project_id = $1 ORDER BY created_at, name, head",
+        )
+        .bind(project_id.to_vec())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Deletes the API key roots of a project named `name` (and, by cascade,
+    /// their revoked tails); returns how many were deleted. Every key
+    /// derived from a deleted root is unknown afterwards.
+    pub async fn delete_api_keys_named(
+        &self,
+        project_id: &[u8; 16],
+        name: &str,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // Explicit, so it holds even where foreign keys are not enforced.
+        sqlx::query(
+            "DELETE FROM revoked_api_key_tails WHERE api_key_id IN \
+             (SELECT id FROM api_keys WHERE project_id = $1 AND name = $2)",
+        )
+        .bind(project_id.to_vec())
+        .bind(name.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query("DELETE FROM api_keys WHERE project_id = $1 AND name = $2")
+            .bind(project_id.to_vec())
+            .bind(name.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected())
+    }
+
     /// Marks a tail (of a key or one of its restrictions) revoked.
     pub async fn revoke_tail(&self, api_key_id: &[u8; 16], tail: &[u8]) -> Result<(), StoreError> {
         sqlx::query(
@@ -130,6 +172,32 @@ mod tests {
             store.revoke_tail(&k.id, &t2).await.unwrap();
             store.revoke_tail(&k.id, &t2).await.unwrap();
             assert!(store.any_tail_revoked(&[t1, t2]).await.unwrap());
+
+            // Listing and deleting by name.
+            let other = ApiKeyRecord {
+                id: rand::random(),
+                head: rand::random::<[u8; 32]>().to_vec(),
+                name: "ci".into(),
+                created_at: 3,
+                ..k.clone()
+            };
+            store.insert_api_key(&other).await.unwrap();
+            assert_eq!(
+                store.list_api_keys(&p.id).await.unwrap(),
+                vec![k.clone(), other.clone()]
+            );
+            assert!(store.list_api_keys(&[0; 16]).await.unwrap().is_empty());
+            assert_eq!(store.delete_api_keys_named(&p.id, "nope").await.unwrap(), 0);
+            assert_eq!(
+                store.delete_api_keys_named(&p.id, "default").await.unwrap(),
+                1
+            );
+            assert_eq!(store.api_key_by_head(&k.head).await.unwrap(), None);
+            assert!(
+                !store.any_tail_revoked(&[t2]).await.unwrap(),
+                "revoked tails of a deleted key go with it"
+            );
+            assert_eq!(store.list_api_keys(&p.id).await.unwrap(), vec![other]);
         }
     }
 }

@@ -13,11 +13,18 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: include_str!("../../migrations/sqlite/0001_create_tables.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_create_tables.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: include_str!("../../migrations/sqlite/0001_create_tables.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_create_tables.sql"),
+    },
+    Migration {
+        version: 2,
+        sqlite: include_str!("../../migrations/sqlite/0002_add_cleanup_indexes.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_add_cleanup_indexes.sql"),
+    },
+];
 
 /// Splits a migration file into statements (no statement of ours contains
 /// a ';' inside a literal), dropping `--` comment lines.

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod buckets;
+pub mod cleanup;
 pub mod migrate;
 pub mod nodes;
 pub mod objects;
@@ -20,6 +21,7 @@ use thiserror::Error;
 
 pub use api_keys::ApiKeyRecord;
 pub use buckets::BucketRecord;
+pub use cleanup::DeletedObject;
 pub use nodes::NodeRecord;
 pub use objects::{ListItem, ListOptions, ListPage, ObjectRecord, ObjectStatus};
 pub use projects::ProjectInfo;

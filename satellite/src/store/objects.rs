@@ -187,31 +187,42 @@ pub(crate) async fn delete_streams_tx(
 ) -> Result<Vec<PieceRef>, StoreError> {
     let mut pieces = Vec::new();
     for stream in streams {
-        let rows = sqlx::query("SELECT root_piece_id, pieces FROM segments WHERE stream_id = $1")
-            .bind(stream.clone())
-            .fetch_all(&mut **tx)
-            .await?;
-        for row in &rows {
-            let root: Vec<u8> = row.try_get("root_piece_id")?;
-            let root =
-                PieceId::from_slice(&root).map_err(|e| StoreError::corrupt("root piece id", e))?;
-            let blob: Vec<u8> = row.try_get("pieces")?;
-            for p in decode_pieces(&blob)? {
-                pieces.push(PieceRef {
-                    node_id: p.node,
-                    piece_id: root.derive(&p.node, p.num as u32),
-                });
-            }
-        }
-        sqlx::query("DELETE FROM segments WHERE stream_id = $1")
-            .bind(stream.clone())
-            .execute(&mut **tx)
-            .await?;
+        pieces.extend(delete_segments_tx(tx, stream).await?);
         sqlx::query("DELETE FROM objects WHERE stream_id = $1")
             .bind(stream.clone())
             .execute(&mut **tx)
             .await?;
     }
+    Ok(pieces)
+}
+
+/// Deletes the segments of one stream inside `tx`, returning the remote
+/// pieces they referenced.
+pub(crate) async fn delete_segments_tx(
+    tx: &mut Transaction<'static, Any>,
+    stream: &[u8],
+) -> Result<Vec<PieceRef>, StoreError> {
+    let mut pieces = Vec::new();
+    let rows = sqlx::query("SELECT root_piece_id, pieces FROM segments WHERE stream_id = $1")
+        .bind(stream.to_vec())
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in &rows {
+        let root: Vec<u8> = row.try_get("root_piece_id")?;
+        let root =
+            PieceId::from_slice(&root).map_err(|e| StoreError::corrupt("root piece id", e))?;
+        let blob: Vec<u8> = row.try_get("pieces")?;
+        for p in decode_pieces(&blob)? {
+            pieces.push(PieceRef {
+                node_id: p.node,
+                piece_id: root.derive(&p.node, p.num as u32),
+            });
+        }
+    }
+    sqlx::query("DELETE FROM segments WHERE stream_id = $1")
+        .bind(stream.to_vec())
+        .execute(&mut **tx)
+        .await?;
     Ok(pieces)
 }
 

@@ -48,7 +48,17 @@ pub async fn start_node(
     allocated: u64,
     sat_addr: Option<String>,
 ) -> StorageNodeHandle {
-    let config = StorageNodeConfig {
+    start_node_with(node_config(dir, sat, allocated, sat_addr)).await
+}
+
+/// The config [`start_node`] uses, for tests that change a field.
+pub fn node_config(
+    dir: &Path,
+    sat: &Identity,
+    allocated: u64,
+    sat_addr: Option<String>,
+) -> StorageNodeConfig {
+    StorageNodeConfig {
         data_dir: dir.to_path_buf(),
         satellites: vec![format!(
             "{}@{}",
@@ -57,7 +67,11 @@ pub async fn start_node(
         )],
         allocated_space: ByteSize(allocated),
         ..Default::default()
-    };
+    }
+}
+
+/// Starts a node with `config` on 127.0.0.1:0 listeners.
+pub async fn start_node_with(config: StorageNodeConfig) -> StorageNodeHandle {
     let listeners = StorageNodeListeners {
         grpc: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),

@@ -136,7 +136,8 @@ async fn wrong_api_key_is_refused() {
     let net = TestNet::start().await.expect("start");
     let good = net.net().access().clone();
     let forged_key = satstore_common::macaroon::ApiKey::new(&[42u8; 32]);
-    let bad = uplink::Access::new(good.satellite.clone(), forged_key);
+    let mut bad = good.clone();
+    bad.api_key = forged_key;
     let project = bad.open_project().await.expect("open (no RPC yet)");
     let err = project.create_bucket("nope").await.expect_err("forged key");
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");

@@ -21,9 +21,20 @@ fn uplink_bin() -> PathBuf {
 }
 
 fn run(access: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(uplink_bin())
+    run_env(&[("UPLINK_ACCESS", access)], args, stdin)
+}
+
+/// Runs `uplink` with exactly these UPLINK_* variables set.
+fn run_env(env: &[(&str, &str)], args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(uplink_bin());
+    cmd.env_remove("UPLINK_ACCESS")
+        .env_remove("UPLINK_PASSPHRASE")
+        .env_remove("UPLINK_CONFIG_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args(args)
-        .env("UPLINK_ACCESS", access)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -114,6 +125,116 @@ async fn uplink_cli_walkthrough() {
         ok(&run(&access, &["rb", "--force", "sj://cli"], None));
         let buckets = ok(&run(&access, &["ls"], None));
         assert!(!buckets.contains("cli"), "{buckets}");
+    })
+    .await
+    .expect("cli steps");
+    tn.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uplink_cli_access_share_and_revoke() {
+    let tn = TestNet::start().await.expect("start");
+    let sat = tn.net().satellite_url().to_string();
+    let api_key = tn.net().access().api_key.serialize();
+    let config_dir = tempfile::tempdir().expect("config dir");
+    let cfg = config_dir.path().to_str().expect("utf8").to_string();
+    tokio::task::spawn_blocking(move || {
+        let env = [("UPLINK_CONFIG_DIR", cfg.as_str())];
+        // Without any access the error says how to get one.
+        let out = run_env(&env, &["ls"], None);
+        assert!(!out.status.success());
+        ok(&run_env(
+            &env,
+            &[
+                "access",
+                "create",
+                "--satellite",
+                &sat,
+                "--api-key",
+                &api_key,
+                "--passphrase-stdin",
+            ],
+            Some(b"a passphrase\n"),
+        ));
+        // The saved default is used by every command.
+        ok(&run_env(&env, &["mb", "sj://shared"], None));
+        ok(&run_env(
+            &env,
+            &["cp", "-", "sj://shared/docs/a.txt"],
+            Some(b"hello docs"),
+        ));
+        ok(&run_env(
+            &env,
+            &["cp", "-", "sj://shared/private/b.txt"],
+            Some(b"private"),
+        ));
+        let list = ok(&run_env(&env, &["access", "list"], None));
+        assert!(list.contains("default"), "{list}");
+        let inspect = ok(&run_env(&env, &["access", "inspect"], None));
+        assert!(inspect.contains(&sat), "{inspect}");
+
+        // A read-only share of docs/: the grant is the last stdout line.
+        let out = ok(&run_env(
+            &env,
+            &["share", "--readonly", "sj://shared/docs/"],
+            None,
+        ));
+        let grant = out
+            .trim()
+            .lines()
+            .last()
+            .expect("grant line")
+            .trim()
+            .to_string();
+        let with_grant = [
+            ("UPLINK_CONFIG_DIR", cfg.as_str()),
+            ("UPLINK_ACCESS", grant.as_str()),
+        ];
+        assert_eq!(
+            ok(&run_env(
+                &with_grant,
+                &["cat", "sj://shared/docs/a.txt"],
+                None
+            )),
+            "hello docs"
+        );
+        let out = run_env(
+            &with_grant,
+            &["cp", "-", "sj://shared/docs/new.txt"],
+            Some(b"x"),
+        );
+        assert!(!out.status.success(), "read-only share uploaded");
+        let out = run_env(&with_grant, &["cat", "sj://shared/private/b.txt"], None);
+        assert!(!out.status.success(), "share read outside its prefix");
+        // `--access GRANT` works as well as the variable.
+        assert_eq!(
+            ok(&run_env(
+                &env,
+                &["--access", &grant, "cat", "sj://shared/docs/a.txt"],
+                None
+            )),
+            "hello docs"
+        );
+
+        // Revoked: refused at once; the default access is unaffected.
+        ok(&run_env(&env, &["access", "revoke", &grant], None));
+        let out = run_env(&with_grant, &["cat", "sj://shared/docs/a.txt"], None);
+        assert!(!out.status.success(), "revoked grant still works");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .to_lowercase()
+                .contains("revoked")
+                || String::from_utf8_lossy(&out.stderr)
+                    .to_lowercase()
+                    .contains("permission"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            ok(&run_env(&env, &["cat", "sj://shared/docs/a.txt"], None)),
+            "hello docs"
+        );
+        ok(&run_env(&env, &["access", "remove", "default"], None));
     })
     .await
     .expect("cli steps");

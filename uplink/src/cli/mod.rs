@@ -1,5 +1,7 @@
 //! The `uplink` command line: argument parsing and one module per command.
 
+mod access;
+mod access_store;
 mod cat;
 mod cp;
 mod ls;
@@ -7,11 +9,14 @@ mod mb;
 mod progress;
 mod rb;
 mod rm;
+mod share;
 mod url;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use uplink::{Access, Project};
+use uplink::Project;
+
+use access_store::AccessStore;
 
 pub(crate) use url::{Location, SjUrl};
 
@@ -19,7 +24,7 @@ pub(crate) use url::{Location, SjUrl};
 #[derive(Debug, Parser)]
 #[command(name = "uplink", version, about)]
 pub(crate) struct Cli {
-    /// Serialized access grant.
+    /// Access to use: a saved name or a grant (default: the saved default).
     #[arg(long, global = true, env = "UPLINK_ACCESS", hide_env_values = true)]
     access: Option<String>,
     #[command(subcommand)]
@@ -50,22 +55,28 @@ enum Command {
     Cat { object: String },
     /// Delete an object: `uplink rm sj://BUCKET/KEY`.
     Rm { object: String },
-}
-
-impl Cli {
-    async fn project(&self) -> Result<Project> {
-        let text = self
-            .access
-            .as_deref()
-            .context("no access grant: pass --access GRANT or set UPLINK_ACCESS")?;
-        let access = Access::parse(text)?;
-        Ok(access.open_project().await?)
-    }
+    /// Manage saved access grants.
+    #[command(subcommand)]
+    Access(access::AccessCommand),
+    /// Print a restricted access grant for some prefixes (last line).
+    Share(share::ShareArgs),
 }
 
 /// Runs the parsed command.
 pub(crate) async fn run(cli: Cli) -> Result<()> {
-    let project = cli.project().await?;
+    let dir = access_store::config_dir()?;
+    let given = cli.access.as_deref();
+    let project: Project = match &cli.command {
+        Command::Access(cmd) => return access::run(cmd, given, &dir).await,
+        Command::Share(args) => {
+            let access = AccessStore::load(&dir)?.resolve(given)?;
+            return share::run(&access, args);
+        }
+        _ => {
+            let access = AccessStore::load(&dir)?.resolve(given)?;
+            access.open_project().await?
+        }
+    };
     match &cli.command {
         Command::Mb { bucket } => mb::run(&project, bucket).await,
         Command::Rb { force, bucket } => rb::run(&project, bucket, *force).await,
@@ -79,5 +90,6 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         } => cp::run(&project, source, destination).await,
         Command::Cat { object } => cat::run(&project, object).await,
         Command::Rm { object } => rm::run(&project, object).await,
+        Command::Access(_) | Command::Share(_) => unreachable!("handled above"),
     }
 }
