@@ -300,16 +300,23 @@ impl Localnet {
         }
     }
 
-    /// Shell-sourceable description of the network.
+    /// Shell-sourceable description of the network (`export NAME=value`
+    /// lines, so commands started after sourcing it see them).
     pub fn env_text(&self) -> String {
         let sat = self.satellite();
         let mut s = String::new();
-        s.push_str(&format!("SATELLITE_ADDR={}\n", sat.url()));
-        s.push_str(&format!("SATELLITE_METRICS_ADDR={}\n", sat.metrics_addr()));
-        s.push_str(&format!("UPLINK_ACCESS={}\n", self.access.serialize()));
+        s.push_str(&format!("export SATELLITE_ADDR={}\n", sat.url()));
+        s.push_str(&format!(
+            "export SATELLITE_METRICS_ADDR={}\n",
+            sat.metrics_addr()
+        ));
+        s.push_str(&format!(
+            "export UPLINK_ACCESS={}\n",
+            self.access.serialize()
+        ));
         for (i, node) in self.running_nodes() {
             s.push_str(&format!(
-                "STORAGENODE_{:02}_ADDR={}\nSTORAGENODE_{:02}_METRICS_ADDR={}\n",
+                "export STORAGENODE_{:02}_ADDR={}\nexport STORAGENODE_{:02}_METRICS_ADDR={}\n",
                 i + 1,
                 node.url(),
                 i + 1,

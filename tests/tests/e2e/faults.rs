@@ -183,8 +183,24 @@ async fn localnet_resumes_from_its_dir() {
     drop(project);
     net.write_env().expect("env");
     let env = std::fs::read_to_string(dir.path().join("env")).expect("env file");
-    assert!(env.contains("UPLINK_ACCESS="));
-    assert!(env.contains(&format!("SATELLITE_ADDR={sat_id}@")));
+    assert!(
+        env.lines().any(|l| l.starts_with("export UPLINK_ACCESS=")),
+        "{env}"
+    );
+    assert!(
+        env.contains(&format!("export SATELLITE_ADDR={sat_id}@")),
+        "{env}"
+    );
+    // Sourcing the file exports the variables to commands run afterwards.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            ". {} && sh -c 'echo \"$UPLINK_ACCESS\"'",
+            dir.path().join("env").display()
+        ))
+        .output()
+        .expect("run sh");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), access);
     net.shutdown().await;
 
     // Node 03 loses its folder: it must come back empty with a new identity.
