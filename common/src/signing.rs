@@ -24,6 +24,18 @@ impl PublicKey {
     }
 }
 
+/// Type tag of a ping proof payload.
+const TAG_PING_PROOF: u8 = 0x30;
+
+/// What a peer signs to answer a ping `challenge`: proves it holds the key of
+/// the id it claims (the satellite's dial-back at check-in).
+pub fn ping_proof_payload(challenge: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(challenge.len() + 1);
+    payload.push(TAG_PING_PROOF);
+    payload.extend_from_slice(challenge);
+    payload
+}
+
 /// Why a signed message was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SignatureError {

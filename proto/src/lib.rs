@@ -50,6 +50,8 @@ pub mod internal {
 
 pub use prost::Message;
 
+mod convert;
+
 /// Access grants: the serialized form of what a client needs to connect.
 pub mod access {
     /// Version 1 of the contract.

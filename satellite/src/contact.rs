@@ -20,7 +20,6 @@ use satstore_proto::piecestore::contact_client::ContactClient;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use crate::convert::signed_from_proto;
 use crate::error::{SatelliteError, invalid};
 use crate::metrics::SatelliteMetrics;
 use crate::store::Store;
@@ -28,9 +27,6 @@ use crate::store::nodes::CheckIn;
 
 /// Largest accepted difference between a check-in timestamp and our clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 600;
-
-/// Tag byte prefixed to the challenge in a ping proof.
-pub const PING_PROOF_TAG: u8 = 0x30;
 
 /// Check-in handling shared by the gRPC service.
 #[derive(Clone)]
@@ -163,13 +159,11 @@ async fn ping(address: &str, expected: NodeId) -> Result<(), String> {
         .map_err(|e| format!("ping {address}: {}", e.message()))?
         .into_inner();
     let proof = resp.proof.ok_or("ping answer carries no proof")?;
-    let payload = signed_from_proto(proof)
+    let payload = satstore_common::SignedMessage::from(proof)
         .verify_bytes(&expected)
         .map_err(|e| format!("ping proof: {e}"))?
         .to_vec();
-    let mut want = vec![PING_PROOF_TAG];
-    want.extend_from_slice(&challenge);
-    if payload != want {
+    if payload != satstore_common::signing::ping_proof_payload(&challenge) {
         return Err("ping proof does not sign our challenge".into());
     }
     Ok(())
@@ -198,7 +192,7 @@ impl Node for NodeService {
             .into_inner()
             .info
             .ok_or_else(|| Status::invalid_argument("check-in carries no signed info"))?;
-        let info = signed_from_proto(info);
+        let info = satstore_common::SignedMessage::from(info);
         let node_id = PublicKey::from_slice(&info.signer)
             .map(|k| k.node_id().to_string())
             .unwrap_or_default();

@@ -1,29 +1,10 @@
 //! Conversions between `satstore-proto` wire messages and `common` types,
 //! validating what arrives.
 
-use satstore_common::SignedMessage;
 use satstore_common::erasure::RedundancyScheme;
 use satstore_proto::common as pb;
 
 use crate::error::{SatelliteError, invalid};
-
-/// Wire form of a signed envelope.
-pub fn signed_to_proto(m: SignedMessage) -> pb::Signed {
-    pb::Signed {
-        payload: m.payload,
-        signature: m.signature,
-        signer: m.signer,
-    }
-}
-
-/// Envelope of a wire `Signed` (not yet verified).
-pub fn signed_from_proto(s: pb::Signed) -> SignedMessage {
-    SignedMessage {
-        payload: s.payload,
-        signature: s.signature,
-        signer: s.signer,
-    }
-}
 
 /// Wire form of a redundancy scheme.
 pub fn redundancy_to_proto(r: &RedundancyScheme) -> pb::RedundancyScheme {

@@ -15,7 +15,6 @@ use satstore_proto::piecestore::DeleteRequest;
 use satstore_proto::piecestore::piecestore_client::PiecestoreClient;
 use tokio::task::JoinSet;
 
-use crate::convert::signed_to_proto;
 use crate::orders::{LimitBatch, LimitSpec, OrderSigner};
 use crate::store::Store;
 use crate::store::objects::PieceRef;
@@ -122,7 +121,7 @@ async fn delete_on_node(address: &str, limits: Vec<SignedMessage>) -> Result<(),
     for limit in limits {
         client
             .delete(DeleteRequest {
-                limit: Some(signed_to_proto(limit)),
+                limit: Some(satstore_proto::common::Signed::from(limit)),
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -141,7 +140,6 @@ mod tests {
     };
     use tonic::{Request, Response, Status, Streaming};
 
-    use crate::convert::signed_from_proto;
     use crate::store::nodes::CheckIn;
 
     /// Records the DELETE limits it receives.
@@ -176,7 +174,7 @@ mod tests {
             self.limits
                 .lock()
                 .expect("test lock")
-                .push(signed_from_proto(limit));
+                .push(satstore_common::SignedMessage::from(limit));
             Ok(Response::new(DeleteResponse {}))
         }
     }

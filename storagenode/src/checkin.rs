@@ -13,7 +13,6 @@ use satstore_proto::node::{CheckInInfo, CheckInRequest};
 use tonic::transport::Endpoint;
 
 use crate::error::StorageNodeError;
-use crate::rpc::signed_to_proto;
 use crate::store::PieceStore;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,7 +74,7 @@ impl CheckIn {
             .map_err(|e| fail(format!("connect: {e}")))?;
         let resp = NodeClient::new(channel)
             .check_in(CheckInRequest {
-                info: Some(signed_to_proto(signed)),
+                info: Some(satstore_proto::common::Signed::from(signed)),
             })
             .await
             .map_err(|s| fail(format!("{}: {}", s.code(), s.message())))?

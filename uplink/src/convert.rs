@@ -9,24 +9,6 @@ use satstore_proto::metainfo::AddressedOrderLimit;
 
 use crate::error::{Result, UplinkError};
 
-/// A wire envelope as a `common` signed message.
-pub(crate) fn signed_from_pb(s: pb::Signed) -> SignedMessage {
-    SignedMessage {
-        payload: s.payload,
-        signature: s.signature,
-        signer: s.signer,
-    }
-}
-
-/// A `common` signed message as a wire envelope.
-pub(crate) fn signed_to_pb(s: SignedMessage) -> pb::Signed {
-    pb::Signed {
-        payload: s.payload,
-        signature: s.signature,
-        signer: s.signer,
-    }
-}
-
 /// The redundancy scheme of a segment, validated.
 pub(crate) fn redundancy_from_pb(r: Option<pb::RedundancyScheme>) -> Result<RedundancyScheme> {
     let r = r.ok_or_else(|| UplinkError::Internal("satellite sent no redundancy scheme".into()))?;
@@ -72,7 +54,7 @@ impl AddressedLimit {
         let Some(signed) = a.limit else {
             return Ok(None);
         };
-        let signed = signed_from_pb(signed);
+        let signed = satstore_common::SignedMessage::from(signed);
         let limit: OrderLimit = signed.verify(satellite).map_err(|e| {
             UplinkError::Internal(format!("order limit not signed by the satellite: {e}"))
         })?;

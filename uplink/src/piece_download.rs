@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tracing::Instrument;
 
-use crate::convert::{AddressedLimit, signed_from_pb, signed_to_pb};
+use crate::convert::AddressedLimit;
 use crate::dial::{self, AbortOnDrop, PieceError};
 use crate::orders::{OrderSchedule, sign_order};
 use crate::ranges::PieceRange;
@@ -107,12 +107,12 @@ async fn run(
     let size = end - offset;
     let mut client = dial::piecestore(&a.node, p.dial_timeout).await?;
     let mut schedule = OrderSchedule::new(size.min(a.limit.limit));
-    let order = schedule
-        .cover(2 * HASH_CHUNK_SIZE)
-        .map(|amount| signed_to_pb(sign_order(&p.key, a.limit.serial_number, amount)));
+    let order = schedule.cover(2 * HASH_CHUNK_SIZE).map(|amount| {
+        satstore_proto::common::Signed::from(sign_order(&p.key, a.limit.serial_number, amount))
+    });
     let (req_tx, req_rx) = mpsc::channel::<DownloadRequest>(4);
     let first = DownloadRequest {
-        limit: Some(signed_to_pb(a.signed.clone())),
+        limit: Some(satstore_proto::common::Signed::from(a.signed.clone())),
         offset: offset as i64,
         size: size as i64,
         order,
@@ -180,7 +180,7 @@ async fn run(
         received += want;
         if let Some(amount) = schedule.cover(received + 2 * HASH_CHUNK_SIZE) {
             let msg = DownloadRequest {
-                order: Some(signed_to_pb(sign_order(
+                order: Some(satstore_proto::common::Signed::from(sign_order(
                     &p.key,
                     a.limit.serial_number,
                     amount,
@@ -209,7 +209,7 @@ pub(crate) fn verify_proof(
     let original = proof
         .original_limit
         .ok_or("proof lacks the original order limit")?;
-    let original: OrderLimit = signed_from_pb(original)
+    let original: OrderLimit = satstore_common::SignedMessage::from(original)
         .verify(satellite)
         .map_err(|e| format!("original order limit: {e}"))?;
     if original.piece_id != get_limit.piece_id {
@@ -221,7 +221,7 @@ pub(crate) fn verify_proof(
     let uplink_hash = proof
         .uplink_hash
         .ok_or("proof lacks the uplink piece hash")?;
-    let uplink_hash: PieceHash = signed_from_pb(uplink_hash)
+    let uplink_hash: PieceHash = satstore_common::SignedMessage::from(uplink_hash)
         .verify_with_key(&original.uplink_public_key)
         .map_err(|e| format!("uplink piece hash: {e}"))?;
     if uplink_hash.piece_id != get_limit.piece_id {
@@ -301,8 +301,10 @@ mod tests {
             timestamp: 5,
         };
         PieceProof {
-            original_limit: Some(signed_to_pb(f.sat.sign(&f.put))),
-            uplink_hash: Some(signed_to_pb(f.piece_key.sign(&uplink_hash))),
+            original_limit: Some(satstore_proto::common::Signed::from(f.sat.sign(&f.put))),
+            uplink_hash: Some(satstore_proto::common::Signed::from(
+                f.piece_key.sign(&uplink_hash),
+            )),
             chunk_hashes: hashes,
             piece_size: f.data.len() as i64,
         }
@@ -341,11 +343,13 @@ mod tests {
         assert!(verify_proof(proof(&f), &get, &sat_id, size).is_err());
         // Piece hash signed by another key.
         let mut p = proof(&f);
-        let mut h: PieceHash = signed_from_pb(p.uplink_hash.clone().unwrap())
+        let mut h: PieceHash = satstore_common::SignedMessage::from(p.uplink_hash.clone().unwrap())
             .decode_unverified()
             .unwrap();
         h.piece_size += 1;
-        p.uplink_hash = Some(signed_to_pb(SigningKeyPair::generate().sign(&h)));
+        p.uplink_hash = Some(satstore_proto::common::Signed::from(
+            SigningKeyPair::generate().sign(&h),
+        ));
         assert!(
             verify_proof(p, &f.get, &sat_id, size)
                 .unwrap_err()

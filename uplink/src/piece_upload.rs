@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tracing::Instrument;
 
-use crate::convert::{AddressedLimit, signed_from_pb, signed_to_pb};
+use crate::convert::AddressedLimit;
 use crate::dial::{self, AbortOnDrop, PieceError};
 use crate::orders::{OrderSchedule, sign_order};
 
@@ -62,7 +62,7 @@ async fn run(
     let mut client = dial::piecestore(&a.node, dial_timeout).await?;
     let (tx, rx) = mpsc::channel::<UploadRequest>(4);
     let first = UploadRequest {
-        limit: Some(signed_to_pb(a.signed.clone())),
+        limit: Some(satstore_proto::common::Signed::from(a.signed.clone())),
         ..Default::default()
     };
     tx.send(first)
@@ -85,9 +85,9 @@ async fn run(
                     ),
                 });
             }
-            let order = schedule
-                .cover(end)
-                .map(|amount| signed_to_pb(sign_order(key, a.limit.serial_number, amount)));
+            let order = schedule.cover(end).map(|amount| {
+                satstore_proto::common::Signed::from(sign_order(key, a.limit.serial_number, amount))
+            });
             hasher.update(&part);
             let msg = UploadRequest {
                 order,
@@ -112,7 +112,7 @@ async fn run(
         timestamp: satstore_common::time::now_unix(),
     };
     let done = UploadRequest {
-        done: Some(signed_to_pb(key.sign(&uplink_hash))),
+        done: Some(satstore_proto::common::Signed::from(key.sign(&uplink_hash))),
         ..Default::default()
     };
     let _ = tx.send(done).await;
@@ -125,7 +125,7 @@ async fn run(
     let signed = response
         .done
         .ok_or_else(|| bad("no signed piece hash in the answer".into()))?;
-    let node_hash = signed_from_pb(signed);
+    let node_hash = satstore_common::SignedMessage::from(signed);
     let theirs: PieceHash = node_hash
         .verify(&a.limit.storage_node_id)
         .map_err(|e| bad(format!("piece hash: {e}")))?;

@@ -351,7 +351,7 @@ impl SegmentUpload {
                     .into_iter()
                     .map(|p| pb::SegmentPieceUploadResult {
                         piece_num: p.piece_num,
-                        hash: Some(convert::signed_to_pb(p.node_hash)),
+                        hash: Some(satstore_proto::common::Signed::from(p.node_hash)),
                     })
                     .collect(),
             })

@@ -14,8 +14,6 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::convert::{signed_from_pb, signed_to_pb};
-
 #[derive(Clone)]
 pub(crate) struct Stored {
     pub data: Vec<u8>,
@@ -62,7 +60,7 @@ impl TestNode {
 
 fn order_amount(o: Option<Signed>, key: &satstore_common::PublicKey) -> Result<u64, Status> {
     match o {
-        Some(o) => Ok(signed_from_pb(o)
+        Some(o) => Ok(satstore_common::SignedMessage::from(o)
             .verify_with_key::<Order>(key)
             .map_err(bad)?
             .amount),
@@ -79,7 +77,7 @@ impl Piecestore for TestNode {
         let mut s = req.into_inner();
         let first = s.message().await?.ok_or_else(|| bad("empty"))?;
         let original = first.limit.ok_or_else(|| bad("no limit"))?;
-        let limit: OrderLimit = signed_from_pb(original.clone())
+        let limit: OrderLimit = satstore_common::SignedMessage::from(original.clone())
             .verify(&self.satellite)
             .map_err(bad)?;
         let mut data = Vec::new();
@@ -88,7 +86,7 @@ impl Piecestore for TestNode {
         loop {
             let m = s.message().await?.ok_or_else(|| bad("ended before done"))?;
             if let Some(o) = m.order {
-                let o: Order = signed_from_pb(o)
+                let o: Order = satstore_common::SignedMessage::from(o)
                     .verify_with_key(&limit.uplink_public_key)
                     .map_err(bad)?;
                 max_order = max_order.max(o.amount);
@@ -102,7 +100,7 @@ impl Piecestore for TestNode {
                 data.extend_from_slice(&c.data);
             }
             if let Some(done) = m.done {
-                let h: PieceHash = signed_from_pb(done.clone())
+                let h: PieceHash = satstore_common::SignedMessage::from(done.clone())
                     .verify_with_key(&limit.uplink_public_key)
                     .map_err(bad)?;
                 let (hashes, root) = hasher.finish();
@@ -120,7 +118,7 @@ impl Piecestore for TestNode {
                     },
                 );
                 return Ok(Response::new(UploadResponse {
-                    done: Some(signed_to_pb(self.key.sign(&reply))),
+                    done: Some(satstore_proto::common::Signed::from(self.key.sign(&reply))),
                 }));
             }
         }
@@ -134,9 +132,10 @@ impl Piecestore for TestNode {
     ) -> Result<Response<Self::DownloadStream>, Status> {
         let mut s = req.into_inner();
         let first = s.message().await?.ok_or_else(|| bad("empty"))?;
-        let limit: OrderLimit = signed_from_pb(first.limit.ok_or_else(|| bad("no limit"))?)
-            .verify(&self.satellite)
-            .map_err(bad)?;
+        let limit: OrderLimit =
+            satstore_common::SignedMessage::from(first.limit.ok_or_else(|| bad("no limit"))?)
+                .verify(&self.satellite)
+                .map_err(bad)?;
         let stored = self
             .pieces
             .lock()

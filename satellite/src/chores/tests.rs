@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use super::*;
-use crate::convert::signed_from_proto;
 use crate::metainfo::testing::{
     TestSatellite, begin, begin_expiring, code, create_bucket, inline_object,
     inline_object_expiring,
@@ -54,7 +53,7 @@ impl Piecestore for RecordingNode {
         self.deletes
             .lock()
             .expect("test lock")
-            .push(signed_from_proto(limit));
+            .push(satstore_common::SignedMessage::from(limit));
         Ok(Response::new(DeleteResponse {}))
     }
 }

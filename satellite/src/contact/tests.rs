@@ -9,7 +9,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
-use crate::convert::signed_to_proto;
 use crate::metainfo::testing::{TestSatellite, serve_fake_contact};
 
 fn check_in(signer: &Identity, address: &str, timestamp: i64) -> CheckInRequest {
@@ -20,7 +19,7 @@ fn check_in(signer: &Identity, address: &str, timestamp: i64) -> CheckInRequest 
         timestamp_unix: timestamp,
     };
     CheckInRequest {
-        info: Some(signed_to_proto(
+        info: Some(satstore_proto::common::Signed::from(
             signer.keys().sign_bytes(info.encode_to_vec()),
         )),
     }

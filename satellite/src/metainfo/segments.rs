@@ -13,9 +13,7 @@ use satstore_proto::metainfo as pb;
 
 use super::{INLINE_OVERHEAD, MetainfoEndpoint, check_project, stream_id_of};
 use crate::auth::{Action, AuthContext, Scope};
-use crate::convert::{
-    redundancy_from_proto, redundancy_to_proto, signed_from_proto, signed_to_proto,
-};
+use crate::convert::{redundancy_from_proto, redundancy_to_proto};
 use crate::error::{SatelliteError, invalid};
 use crate::orders::{LimitBatch, LimitSpec};
 use crate::store::{ObjectStatus, SegmentPiece, SegmentPosition, SegmentRecord};
@@ -122,7 +120,7 @@ impl MetainfoEndpoint {
             .enumerate()
             .map(|(i, (limit, n))| pb::AddressedOrderLimit {
                 piece_num: i as u32,
-                limit: Some(signed_to_proto(limit)),
+                limit: Some(satstore_proto::common::Signed::from(limit)),
                 node_address: format!("{}@{}", n.id, n.address),
             })
             .collect();
@@ -330,7 +328,7 @@ impl MetainfoEndpoint {
             .zip(&chosen)
             .map(|(limit, (n, piece))| pb::AddressedOrderLimit {
                 piece_num: piece.num as u32,
-                limit: Some(signed_to_proto(limit)),
+                limit: Some(satstore_proto::common::Signed::from(limit)),
                 node_address: format!("{}@{}", n.id, n.address),
             })
             .collect();
@@ -379,7 +377,7 @@ pub fn verify_piece_hashes(
             out.errors.push(format!("piece {n}: no signed hash"));
             continue;
         };
-        let hash: PieceHash = match signed_from_proto(hash).verify(node) {
+        let hash: PieceHash = match satstore_common::SignedMessage::from(hash).verify(node) {
             Ok(h) => h,
             Err(e) => {
                 out.errors

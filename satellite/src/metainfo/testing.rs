@@ -16,7 +16,6 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::config::SatelliteConfig;
-use crate::convert::signed_to_proto;
 use crate::peer::{SatelliteHandle, SatelliteListeners, start};
 use crate::store::nodes::CheckIn;
 
@@ -137,11 +136,10 @@ impl Contact for FakeContact {
         &self,
         request: tonic::Request<PingRequest>,
     ) -> Result<tonic::Response<PingResponse>, tonic::Status> {
-        let mut payload = vec![crate::contact::PING_PROOF_TAG];
-        payload.extend_from_slice(&request.into_inner().challenge);
+        let payload = satstore_common::signing::ping_proof_payload(&request.into_inner().challenge);
         let proof: SignedMessage = self.identity.keys().sign_bytes(payload);
         Ok(tonic::Response::new(PingResponse {
-            proof: Some(signed_to_proto(proof)),
+            proof: Some(satstore_proto::common::Signed::from(proof)),
         }))
     }
 }

@@ -8,7 +8,6 @@ use satstore_proto::metainfo as pb;
 use tonic::Code;
 
 use super::testing::{TestSatellite, begin, code, create_bucket, inline_object, test_redundancy};
-use crate::convert::{signed_from_proto, signed_to_proto};
 
 fn node_hash(node: &Identity, piece_id: PieceId, size: u64) -> satstore_proto::common::Signed {
     let h = PieceHash {
@@ -17,7 +16,7 @@ fn node_hash(node: &Identity, piece_id: PieceId, size: u64) -> satstore_proto::c
         piece_size: size,
         timestamp: now_unix(),
     };
-    signed_to_proto(node.keys().sign(&h))
+    satstore_proto::common::Signed::from(node.keys().sign(&h))
 }
 
 #[tokio::test]
@@ -52,7 +51,7 @@ async fn remote_segment_flow_and_commit_checks() {
     let mut serials = std::collections::HashSet::new();
     let mut pieces = Vec::new(); // (piece_num, node identity, piece id)
     for l in &seg.limits {
-        let limit: OrderLimit = signed_from_proto(l.limit.clone().unwrap())
+        let limit: OrderLimit = satstore_common::SignedMessage::from(l.limit.clone().unwrap())
             .verify(&sat.handle.id())
             .unwrap();
         assert_eq!(limit.action, PieceAction::Put);
@@ -194,7 +193,7 @@ async fn remote_segment_flow_and_commit_checks() {
         .into_inner();
     assert_eq!(ds.limits.len(), 3);
     for l in &ds.limits {
-        let limit: OrderLimit = signed_from_proto(l.limit.clone().unwrap())
+        let limit: OrderLimit = satstore_common::SignedMessage::from(l.limit.clone().unwrap())
             .verify(&sat.handle.id())
             .unwrap();
         assert_eq!(limit.action, PieceAction::Get);
@@ -355,7 +354,7 @@ async fn put_limits_carry_the_object_expiration() {
             .into_inner();
         assert_eq!(seg.limits.len(), 4);
         for l in &seg.limits {
-            let limit: OrderLimit = signed_from_proto(l.limit.clone().unwrap())
+            let limit: OrderLimit = satstore_common::SignedMessage::from(l.limit.clone().unwrap())
                 .verify(&sat.handle.id())
                 .unwrap();
             assert_eq!(limit.action, PieceAction::Put);

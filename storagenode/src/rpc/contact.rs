@@ -5,10 +5,6 @@ use satstore_proto::piecestore::contact_server::Contact;
 use satstore_proto::piecestore::{PingRequest, PingResponse};
 use tonic::{Request, Response, Status};
 
-use super::signed_to_proto;
-
-/// Domain separation byte of a ping proof.
-pub const PING_PROOF_TAG: u8 = 0x30;
 /// Longest challenge the node signs.
 const MAX_CHALLENGE: usize = 1024;
 
@@ -34,12 +30,10 @@ impl Contact for ContactService {
                 "challenge must be 1 to {MAX_CHALLENGE} bytes"
             )));
         }
-        let mut payload = Vec::with_capacity(challenge.len() + 1);
-        payload.push(PING_PROOF_TAG);
-        payload.extend_from_slice(&challenge);
+        let payload = satstore_common::signing::ping_proof_payload(&challenge);
         let proof = self.identity.keys().sign_bytes(payload);
         Ok(Response::new(PingResponse {
-            proof: Some(signed_to_proto(proof)),
+            proof: Some(satstore_proto::common::Signed::from(proof)),
         }))
     }
 }

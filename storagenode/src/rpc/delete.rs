@@ -3,7 +3,7 @@
 use satstore_proto::piecestore::{DeleteRequest, DeleteResponse};
 use tonic::{Request, Response, Status};
 
-use super::{PiecestoreService, fail, signed_from_proto};
+use super::{PiecestoreService, fail};
 use crate::error::VerifyError;
 use crate::transfer::delete_piece;
 
@@ -15,9 +15,12 @@ impl PiecestoreService {
         let Some(limit) = req.into_inner().limit else {
             return Err(fail(&self.ctx, VerifyError::MissingLimit.into()));
         };
-        let piece = delete_piece(self.ctx.clone(), signed_from_proto(limit))
-            .await
-            .map_err(|e| fail(&self.ctx, e))?;
+        let piece = delete_piece(
+            self.ctx.clone(),
+            satstore_common::SignedMessage::from(limit),
+        )
+        .await
+        .map_err(|e| fail(&self.ctx, e))?;
         tracing::Span::current().record("piece_id", tracing::field::display(piece));
         tracing::debug!("piece deleted");
         Ok(Response::new(DeleteResponse {}))

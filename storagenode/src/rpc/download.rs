@@ -10,10 +10,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use super::{
-    PiecestoreService, TransferStreamError, next_message, record_limit, signed_from_proto,
-    signed_to_proto,
-};
+use super::{PiecestoreService, TransferStreamError, next_message, record_limit};
 use crate::error::{TransferError, VerifyError};
 use crate::transfer::{DownloadSession, NodeContext};
 
@@ -44,7 +41,7 @@ impl PiecestoreService {
         };
         let mut session = DownloadSession::begin(
             ctx.clone(),
-            signed_from_proto(limit),
+            satstore_common::SignedMessage::from(limit),
             first.offset,
             first.size,
         )
@@ -53,7 +50,7 @@ impl PiecestoreService {
         record_limit(session.limit());
         if let Some(order) = first.order {
             session
-                .add_order(signed_from_proto(order))
+                .add_order(satstore_common::SignedMessage::from(order))
                 .map_err(|e| TransferStreamError::from(e).into_status(&ctx))?;
         }
 
@@ -84,8 +81,8 @@ async fn send_chunks(
     let h = session.header();
     let proof = DownloadResponse {
         proof: Some(PieceProof {
-            original_limit: Some(signed_to_proto(h.order_limit.clone())),
-            uplink_hash: Some(signed_to_proto(h.uplink_hash.clone())),
+            original_limit: Some(satstore_proto::common::Signed::from(h.order_limit.clone())),
+            uplink_hash: Some(satstore_proto::common::Signed::from(h.uplink_hash.clone())),
             chunk_hashes: h.chunk_hashes.clone(),
             piece_size: h.piece_size as i64,
         }),
@@ -99,7 +96,7 @@ async fn send_chunks(
             match next_message(ctx, inbound).await? {
                 Some(m) => {
                     if let Some(order) = m.order {
-                        session.add_order(signed_from_proto(order))?;
+                        session.add_order(satstore_common::SignedMessage::from(order))?;
                     }
                 }
                 None => {

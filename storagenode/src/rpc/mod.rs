@@ -10,8 +10,6 @@ pub use contact::ContactService;
 
 use std::sync::Arc;
 
-use satstore_common::SignedMessage;
-use satstore_proto::common::Signed;
 use tonic::Status;
 
 use crate::error::{StoreError, TransferError};
@@ -27,24 +25,6 @@ impl PiecestoreService {
     /// A service serving the node described by `ctx`.
     pub fn new(ctx: Arc<NodeContext>) -> Self {
         PiecestoreService { ctx }
-    }
-}
-
-/// A wire envelope as the signed message it carries.
-pub(crate) fn signed_from_proto(s: Signed) -> SignedMessage {
-    SignedMessage {
-        payload: s.payload,
-        signature: s.signature,
-        signer: s.signer,
-    }
-}
-
-/// A signed message as a wire envelope.
-pub(crate) fn signed_to_proto(m: SignedMessage) -> Signed {
-    Signed {
-        payload: m.payload,
-        signature: m.signature,
-        signer: m.signer,
     }
 }
 

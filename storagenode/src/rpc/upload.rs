@@ -3,10 +3,7 @@
 use satstore_proto::piecestore::{UploadRequest, UploadResponse};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{
-    PiecestoreService, TransferStreamError, next_message, record_limit, signed_from_proto,
-    signed_to_proto,
-};
+use super::{PiecestoreService, TransferStreamError, next_message, record_limit};
 use crate::error::{TransferError, VerifyError};
 use crate::transfer::UploadSession;
 
@@ -29,9 +26,10 @@ impl PiecestoreService {
         let Some(limit) = first.limit.clone() else {
             return Err(TransferStreamError::from(VerifyError::MissingLimit).into_status(ctx));
         };
-        let mut session = UploadSession::begin(ctx.clone(), signed_from_proto(limit))
-            .await
-            .map_err(|e| TransferStreamError::from(e).into_status(ctx))?;
+        let mut session =
+            UploadSession::begin(ctx.clone(), satstore_common::SignedMessage::from(limit))
+                .await
+                .map_err(|e| TransferStreamError::from(e).into_status(ctx))?;
         record_limit(session.limit());
 
         let result = receive(&mut session, first, &mut stream, ctx).await;
@@ -40,7 +38,7 @@ impl PiecestoreService {
             Ok(done) => {
                 tracing::debug!("piece stored");
                 Ok(Response::new(UploadResponse {
-                    done: Some(signed_to_proto(done)),
+                    done: Some(satstore_proto::common::Signed::from(done)),
                 }))
             }
             Err(e) => Err(e.into_status(ctx)),
@@ -68,13 +66,15 @@ async fn receive(
             .into());
         }
         if let Some(order) = msg.order {
-            session.add_order(signed_from_proto(order))?;
+            session.add_order(satstore_common::SignedMessage::from(order))?;
         }
         if let Some(chunk) = msg.chunk {
             session.write(chunk.offset, chunk.data).await?;
         }
         if let Some(done) = msg.done {
-            return Ok(session.finish(signed_from_proto(done)).await?);
+            return Ok(session
+                .finish(satstore_common::SignedMessage::from(done))
+                .await?);
         }
         msg = match next_message(ctx, stream).await? {
             Some(m) => m,

@@ -13,14 +13,6 @@ use satstore_proto::piecestore::{Chunk, UploadRequest};
 use satstore_tests::TestNet;
 use tonic::Code;
 
-fn to_proto(m: SignedMessage) -> Signed {
-    Signed {
-        payload: m.payload,
-        signature: m.signature,
-        signer: m.signer,
-    }
-}
-
 struct Fixture {
     sat: Identity,
     node_id: NodeId,
@@ -59,7 +51,7 @@ impl Fixture {
             .await
             .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
         let mut msgs = vec![UploadRequest {
-            limit: Some(to_proto(signed)),
+            limit: Some(Signed::from(signed)),
             ..Default::default()
         }];
         let order = piece_key.sign(&Order {
@@ -70,7 +62,7 @@ impl Fixture {
         for (i, chunk) in data.chunks(64 * 1024).enumerate() {
             hasher.update(chunk);
             msgs.push(UploadRequest {
-                order: (i == 0).then(|| to_proto(order.clone())),
+                order: (i == 0).then(|| Signed::from(order.clone())),
                 chunk: Some(Chunk {
                     offset: (i * 64 * 1024) as i64,
                     data: chunk.to_vec(),
@@ -86,18 +78,14 @@ impl Fixture {
             timestamp: now_unix(),
         });
         msgs.push(UploadRequest {
-            done: Some(to_proto(done)),
+            done: Some(Signed::from(done)),
             ..Default::default()
         });
         let resp = client.upload(tokio_stream::iter(msgs)).await?.into_inner();
         let node_hash = resp
             .done
             .ok_or_else(|| tonic::Status::internal("no node hash"))?;
-        let m = SignedMessage {
-            payload: node_hash.payload,
-            signature: node_hash.signature,
-            signer: node_hash.signer,
-        };
+        let m = SignedMessage::from(node_hash);
         let h: PieceHash = m
             .verify(&self.node_id)
             .map_err(|e| tonic::Status::internal(e.to_string()))?;
