@@ -14,7 +14,9 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 use uplink::Access;
 
-use crate::state::{NodePorts, State};
+use gateway::{GatewayConfig, GatewayHandle, GatewayListeners};
+
+use crate::state::{NodePorts, S3Credentials, State};
 
 /// Why a localnet could not start or act.
 #[derive(Debug, Error)]
@@ -33,6 +35,8 @@ pub enum LocalnetError {
     NoSuchNode(usize),
     #[error("timed out: {0}")]
     Timeout(String),
+    #[error("gateway: {0}")]
+    Gateway(#[from] gateway::GatewayError),
 }
 
 /// How to build a localnet.
@@ -83,7 +87,12 @@ pub struct Localnet {
     satellite: Option<SatelliteHandle>,
     nodes: Vec<Option<StorageNodeHandle>>,
     access: Access,
+    gateway: Option<GatewayHandle>,
+    s3_users: Vec<S3Credentials>,
 }
+
+/// Emails of the two S3 users localnet registers.
+const S3_EMAILS: [&str; 2] = ["localnet@satstore.local", "second@satstore.local"];
 
 async fn bind(port: u16) -> Result<TcpListener, LocalnetError> {
     TcpListener::bind(("127.0.0.1", port))
@@ -128,15 +137,93 @@ impl Localnet {
             satellite: Some(satellite),
             nodes: Vec::new(),
             access,
+            gateway: None,
+            s3_users: Vec::new(),
         };
         for i in 0..net.config.nodes {
             net.nodes.push(None);
             net.start_node(i).await?;
         }
+        net.start_gateway().await?;
         net.state.save(&net.config.dir)?;
         net.wait_online(net.config.nodes, Duration::from_secs(60))
             .await?;
         Ok(net)
+    }
+
+    /// Starts the S3 gateway (SQLite under `dir/gateway`) and registers two
+    /// users once: the localnet project, and a second project for
+    /// cross-user grant tests.
+    async fn start_gateway(&mut self) -> Result<(), LocalnetError> {
+        let s3 = bind(self.state.gateway_port).await?;
+        let metrics = bind(self.state.gateway_metrics_port).await?;
+        self.state.gateway_port = local_port(&s3)?;
+        self.state.gateway_metrics_port = local_port(&metrics)?;
+        let config = GatewayConfig {
+            data_dir: self.config.dir.join("gateway"),
+            ..GatewayConfig::default()
+        };
+        let handle = gateway::start(
+            config,
+            GatewayListeners { s3, metrics },
+            uplink::UplinkConfig::default(),
+        )
+        .await?;
+        if self.state.s3_users.len() < 2 {
+            if self.state.second_api_key.is_empty() {
+                let (_, key) =
+                    satellite::admin::create_project(self.satellite().store(), "localnet-2")
+                        .await?;
+                self.state.second_api_key = key.serialize();
+            }
+            let second = uplink::request_access_with_passphrase(
+                &self.satellite().url().to_string(),
+                &self.state.second_api_key,
+                &format!("{}-2", self.config.passphrase),
+            )
+            .await?;
+            let store = handle.gateway().store();
+            let mut users = Vec::new();
+            for (access, email) in [(&self.access, S3_EMAILS[0]), (&second, S3_EMAILS[1])] {
+                let c = gateway::register(store, &access.serialize(), Some(email), None).await?;
+                users.push(S3Credentials {
+                    endpoint: String::new(),
+                    access_key: c.access_key,
+                    secret_key: c.secret_key,
+                    canonical_id: c.canonical_id,
+                    email: email.to_string(),
+                });
+            }
+            self.state.s3_users = users;
+        }
+        self.s3_users = self
+            .state
+            .s3_users
+            .iter()
+            .map(|u| S3Credentials {
+                endpoint: handle.endpoint(),
+                ..u.clone()
+            })
+            .collect();
+        self.gateway = Some(handle);
+        Ok(())
+    }
+
+    /// The S3 gateway.
+    pub fn gateway(&self) -> &GatewayHandle {
+        self.gateway
+            .as_ref()
+            .expect("the gateway runs from start to shutdown")
+    }
+
+    /// S3 credentials of the localnet project at the gateway.
+    pub fn s3(&self) -> &S3Credentials {
+        &self.s3_users[0]
+    }
+
+    /// S3 credentials of a second user (another project).
+    pub fn s3_second(&self) -> &S3Credentials {
+        &self.s3_users[1]
     }
 
     async fn start_satellite(
@@ -314,6 +401,24 @@ impl Localnet {
             "export UPLINK_ACCESS={}\n",
             self.access.serialize()
         ));
+        if let Some(gw) = &self.gateway {
+            let (a, b) = (self.s3(), self.s3_second());
+            s.push_str(&format!(
+                "export S3_ENDPOINT={}\nexport GATEWAY_METRICS_ADDR={}\n\
+                 export S3_ACCESS_KEY={}\nexport S3_SECRET_KEY={}\nexport S3_EMAIL={}\nexport S3_CANONICAL_ID={}\n\
+                 export S3_ACCESS_KEY_2={}\nexport S3_SECRET_KEY_2={}\nexport S3_EMAIL_2={}\nexport S3_CANONICAL_ID_2={}\n",
+                gw.endpoint(),
+                gw.metrics_addr(),
+                a.access_key,
+                a.secret_key,
+                a.email,
+                a.canonical_id,
+                b.access_key,
+                b.secret_key,
+                b.email,
+                b.canonical_id
+            ));
+        }
         for (i, node) in self.running_nodes() {
             s.push_str(&format!(
                 "export STORAGENODE_{:02}_ADDR={}\nexport STORAGENODE_{:02}_METRICS_ADDR={}\n",
@@ -334,8 +439,11 @@ impl Localnet {
         Ok(path)
     }
 
-    /// Stops every node, then the satellite.
+    /// Stops the gateway, every node, then the satellite.
     pub async fn shutdown(mut self) {
+        if let Some(gw) = self.gateway.take() {
+            gw.shutdown().await;
+        }
         for node in self.nodes.iter_mut() {
             if let Some(node) = node.take() {
                 node.shutdown().await;

@@ -20,6 +20,34 @@ pub struct State {
     pub api_key: String,
     /// gRPC and metrics port per node, index 0 = node 01.
     pub nodes: Vec<NodePorts>,
+    /// S3 gateway port.
+    #[serde(default)]
+    pub gateway_port: u16,
+    /// S3 gateway metrics port.
+    #[serde(default)]
+    pub gateway_metrics_port: u16,
+    /// Serialized API key of the second project (the second S3 user).
+    #[serde(default)]
+    pub second_api_key: String,
+    /// S3 users registered at the gateway (first = the localnet project).
+    #[serde(default)]
+    pub s3_users: Vec<S3Credentials>,
+}
+
+/// Credentials of an S3 user registered at the localnet gateway.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Credentials {
+    /// Endpoint URL (`http://127.0.0.1:PORT`); filled in at start.
+    #[serde(skip)]
+    pub endpoint: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: String,
+    /// Canonical user id.
+    pub canonical_id: String,
+    /// Email registered with the user.
+    pub email: String,
 }
 
 /// The two ports of one storage node.

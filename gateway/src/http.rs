@@ -1,0 +1,390 @@
+//! The HTTP layer around s3s: request ids, a span per request, CORS
+//! preflight and response headers, concurrency limit, metrics, and the
+//! request id inside every error body.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use s3s::service::S3Service;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::cors::CorsRules;
+use crate::state::Gateway;
+
+/// Filled in by the access check with the S3 operation's name.
+#[derive(Clone, Default)]
+pub struct OperationSlot(pub Arc<Mutex<Option<String>>>);
+
+impl OperationSlot {
+    fn name(&self) -> String {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+            .unwrap_or_else(|| "Unknown".to_string())
+    }
+}
+
+/// Serves one HTTP request.
+#[derive(Clone)]
+pub struct Handler {
+    pub(crate) s3: S3Service,
+    pub(crate) gw: Gateway,
+    pub(crate) limit: Arc<Semaphore>,
+    pub(crate) domains: Arc<Vec<String>>,
+}
+
+fn request_id() -> String {
+    satstore_common::hex::encode(&rand::random::<[u8; 8]>()).to_uppercase()
+}
+
+fn xml_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Response<s3s::Body> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>"
+    );
+    let mut resp = Response::new(s3s::Body::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    resp
+}
+
+impl Handler {
+    /// The bucket a request addresses (virtual host or first path segment).
+    fn bucket_of(&self, headers: &HeaderMap, path: &str) -> Option<String> {
+        if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+            let host = host.split(':').next().unwrap_or(host);
+            for d in self.domains.iter() {
+                if let Some(b) = host
+                    .strip_suffix(d.as_str())
+                    .and_then(|b| b.strip_suffix('.'))
+                    && !b.is_empty()
+                {
+                    return Some(b.to_string());
+                }
+            }
+        }
+        let first = path.trim_start_matches('/').split('/').next()?;
+        (!first.is_empty()).then(|| first.to_string())
+    }
+
+    async fn cors_rules(&self, bucket: Option<&str>) -> Option<CorsRules> {
+        let text = self.gw.store().cors(bucket?).await.ok()??;
+        CorsRules::from_text(&text)
+    }
+
+    /// Answers an OPTIONS preflight from the bucket's CORS rules.
+    async fn preflight(
+        &self,
+        headers: &HeaderMap,
+        bucket: Option<&str>,
+        id: &str,
+    ) -> Response<s3s::Body> {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let method = headers
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|v| v.to_str().ok());
+        let (Some(origin), Some(method)) = (origin, method) else {
+            return xml_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Insufficient information. Origin request header needed.",
+                id,
+            );
+        };
+        let requested: Vec<String> = headers
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rules = self.cors_rules(bucket).await;
+        let Some(rule) = rules
+            .as_ref()
+            .and_then(|r| r.find(origin, method, &requested))
+        else {
+            return xml_error(
+                StatusCode::FORBIDDEN,
+                "AccessForbidden",
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+                id,
+            );
+        };
+        let mut resp = Response::new(s3s::Body::empty());
+        let h = resp.headers_mut();
+        let set = |h: &mut HeaderMap, name: header::HeaderName, v: &str| {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(name, v);
+            }
+        };
+        set(
+            h,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            &rule.allow_origin(origin),
+        );
+        set(
+            h,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            &rule.methods.join(", "),
+        );
+        if !requested.is_empty() {
+            set(
+                h,
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                &requested.join(", "),
+            );
+        }
+        if !rule.expose.is_empty() {
+            set(
+                h,
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                &rule.expose.join(", "),
+            );
+        }
+        if let Some(age) = rule.max_age {
+            set(h, header::ACCESS_CONTROL_MAX_AGE, &age.to_string());
+        }
+        if rule.allow_origin(origin) != "*" {
+            set(h, header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+        }
+        set(
+            h,
+            header::VARY,
+            "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+        );
+        resp
+    }
+
+    /// Adds CORS headers to an actual (non-preflight) response.
+    async fn add_cors(
+        &self,
+        resp: &mut Response<s3s::Body>,
+        origin: &str,
+        method: &Method,
+        bucket: Option<&str>,
+    ) {
+        let Some(rules) = self.cors_rules(bucket).await else {
+            return;
+        };
+        let Some(rule) = rules.find(origin, method.as_str(), &[]) else {
+            return;
+        };
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&rule.allow_origin(origin)) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&rule.methods.join(", ")) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, v);
+        }
+        if !rule.expose.is_empty()
+            && let Ok(v) = HeaderValue::from_str(&rule.expose.join(", "))
+        {
+            h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, v);
+        }
+        if rule.allow_origin(origin) != "*" {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+
+    /// Serves one request.
+    pub async fn handle(
+        self,
+        req: Request<hyper::body::Incoming>,
+    ) -> Result<Response<s3s::Body>, std::convert::Infallible> {
+        let id = request_id();
+        let span = tracing::info_span!("s3", request_id = %id, method = %req.method(), path = %req.uri().path());
+        Ok(self.handle_inner(req, id).instrument(span).await)
+    }
+
+    async fn handle_inner(
+        self,
+        req: Request<hyper::body::Incoming>,
+        id: String,
+    ) -> Response<s3s::Body> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let bucket = self.bucket_of(req.headers(), req.uri().path());
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(n) = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            self.gw.inner.metrics.add_in(n);
+        }
+        let (operation, mut resp) = if method == Method::OPTIONS {
+            (
+                "OPTIONS".to_string(),
+                self.preflight(req.headers(), bucket.as_deref(), &id).await,
+            )
+        } else {
+            match self.limit.clone().try_acquire_owned() {
+                Err(_) => (
+                    "Throttled".to_string(),
+                    xml_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "SlowDown",
+                        "Please reduce your request rate.",
+                        &id,
+                    ),
+                ),
+                Ok(permit) => {
+                    let slot = OperationSlot::default();
+                    let mut req = req.map(s3s::Body::from);
+                    req.extensions_mut().insert(slot.clone());
+                    let resp = match self.s3.call(req).await {
+                        Ok(resp) => resp,
+                        Err(e) => {
+                            tracing::error!(error = ?e, "s3 service failed");
+                            xml_error(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "InternalError",
+                                "We encountered an internal error. Please try again.",
+                                &id,
+                            )
+                        }
+                    };
+                    drop(permit);
+                    (slot.name(), resp)
+                }
+            }
+        };
+        if resp.status().as_u16() >= 400 {
+            resp = with_request_id(resp, &id).await;
+        }
+        if let Some(origin) = origin.as_deref()
+            && method != Method::OPTIONS
+        {
+            self.add_cors(&mut resp, origin, &method, bucket.as_deref())
+                .await;
+        }
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert("x-amz-request-id", v.clone());
+            resp.headers_mut().insert("x-amz-id-2", v);
+        }
+        resp.headers_mut()
+            .insert(header::SERVER, HeaderValue::from_static("Satstore"));
+        if let Some(n) = resp
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            self.gw.inner.metrics.add_out(n);
+        }
+        let status = resp.status().as_u16();
+        self.gw
+            .inner
+            .metrics
+            .observe(&operation, status, started.elapsed().as_secs_f64());
+        tracing::info!(operation = %operation, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
+        resp
+    }
+}
+
+/// Adds `<RequestId>` to an S3 error body that lacks one (errors raised
+/// inside s3s, such as signature failures, carry none).
+async fn with_request_id(resp: Response<s3s::Body>, id: &str) -> Response<s3s::Body> {
+    let is_xml = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("xml"));
+    if !is_xml {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes: Bytes = match body.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if !text.contains("<Message>")
+        && let Some(code) = text
+            .split("<Code>")
+            .nth(1)
+            .and_then(|r| r.split("</Code>").next())
+        && let Some(msg) = standard_message(code)
+    {
+        text = text.replacen("</Code>", &format!("</Code><Message>{msg}</Message>"), 1);
+    }
+    let new = if !text.contains("<RequestId>") && text.contains("</Error>") {
+        text.replacen(
+            "</Error>",
+            &format!("<RequestId>{id}</RequestId></Error>"),
+            1,
+        )
+    } else {
+        text
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(new.len()));
+    Response::from_parts(parts, s3s::Body::from(new))
+}
+
+/// S3's wording for errors raised without a message.
+fn standard_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        }
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "InvalidBucketName" => "The specified bucket is not valid.",
+        "AccessDenied" => "Access Denied",
+        "RequestTimeTooSkewed" => {
+            "The difference between the request time and the current time is too large."
+        }
+        "MalformedXML" => {
+            "The XML you provided was not well-formed or did not validate against our published schema."
+        }
+        "NoSuchBucket" => "The specified bucket does not exist",
+        "NoSuchKey" => "The specified key does not exist.",
+        "MethodNotAllowed" => "The specified method is not allowed against this resource.",
+        "NotImplemented" => "A header you provided implies functionality that is not implemented.",
+        "MissingContentLength" => "You must provide the Content-Length HTTP header.",
+        _ => return None,
+    })
+}
+
+/// Lets every request through to the operations (which authorize each one
+/// themselves: anonymous requests may read what an ACL makes public), and
+/// records the operation's name for metrics.
+pub struct RecordOperation;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for RecordOperation {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        let name = cx.s3_op().name().to_string();
+        if let Some(slot) = cx.extensions_mut().get::<OperationSlot>()
+            && let Ok(mut g) = slot.0.lock()
+        {
+            *g = Some(name);
+        }
+        Ok(())
+    }
+}

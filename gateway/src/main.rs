@@ -1,0 +1,150 @@
+//! The `gateway` binary: `run` the S3 gateway, or `register` an access
+//! grant as an S3 user.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use gateway::{GatewayConfig, GatewayListeners, Store};
+use satstore_common::telemetry::{LogFormat, init_tracing};
+use tokio::net::TcpListener;
+
+/// Satstore S3 gateway: S3 over the uplink library.
+#[derive(Parser)]
+#[command(name = "gateway", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the config and database are.
+#[derive(Args, Clone)]
+struct Common {
+    /// TOML config file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory (default SQLite database).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH?mode=rwc or postgres://...).
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+impl Common {
+    fn load(&self) -> anyhow::Result<GatewayConfig> {
+        let mut config = GatewayConfig::load(self.config.as_deref()).context("load config")?;
+        if let Some(d) = &self.data_dir {
+            config.data_dir = d.clone();
+        }
+        if let Some(u) = &self.database_url {
+            config.database_url = Some(u.clone());
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve S3 until interrupted.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// S3 listen address.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Metrics listen address.
+        #[arg(long)]
+        metrics_listen: Option<SocketAddr>,
+        /// Log format: plain or json.
+        #[arg(long)]
+        log_format: Option<LogFormat>,
+    },
+    /// Register an access grant as an S3 user and print its credentials
+    /// (the secret is shown only once).
+    Register {
+        #[command(flatten)]
+        common: Common,
+        /// Serialized access grant (or set GATEWAY_REGISTER_ACCESS).
+        #[arg(long, env = "GATEWAY_REGISTER_ACCESS", hide_env_values = true)]
+        access: String,
+        /// Email for email grants (add_email_grant).
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name shown as owner.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            common,
+            listen,
+            metrics_listen,
+            log_format,
+        } => {
+            let mut config = common.load()?;
+            if let Some(a) = listen {
+                config.listen = a;
+            }
+            if let Some(a) = metrics_listen {
+                config.metrics_listen = a;
+            }
+            if let Some(f) = log_format {
+                config.log_format = f;
+            }
+            init_tracing(config.log_format);
+            let s3 = TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("bind {}", config.listen))?;
+            let metrics = TcpListener::bind(config.metrics_listen)
+                .await
+                .with_context(|| format!("bind {}", config.metrics_listen))?;
+            let handle = gateway::start(
+                config,
+                GatewayListeners { s3, metrics },
+                uplink::UplinkConfig::default(),
+            )
+            .await
+            .context("start gateway")?;
+            println!("S3 endpoint: {}", handle.endpoint());
+            tokio::signal::ctrl_c().await.context("wait for Ctrl-C")?;
+            handle.shutdown().await;
+            Ok(())
+        }
+        Command::Register {
+            common,
+            access,
+            email,
+            display_name,
+        } => {
+            let config = common.load()?;
+            if config.database_url.is_none() {
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("create {}", config.data_dir.display()))?;
+            }
+            let store = Store::connect(&config.database_url())
+                .await
+                .context("open gateway database")?;
+            let creds = gateway::register(
+                &store,
+                access.trim(),
+                email.as_deref(),
+                display_name.as_deref(),
+            )
+            .await
+            .context("register")?;
+            println!("access key: {}", creds.access_key);
+            println!("secret key: {}", creds.secret_key);
+            println!("canonical id: {}", creds.canonical_id);
+            println!("display name: {}", creds.display_name);
+            store.close().await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The S3 operations Satstore serves; each module holds one family, this
+//! file only routes s3s's trait methods to them. Operations not listed
+//! answer NotImplemented (s3s's default).
+
+mod acl;
+mod buckets;
+mod cors;
+pub(crate) mod list;
+// mod multipart;
+mod objects;
+
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result};
+
+use crate::state::Gateway;
+
+macro_rules! route {
+    ($($name:ident($input:ty) -> $output:ty => $handler:path;)*) => {
+        #[async_trait::async_trait]
+        impl S3 for Gateway {
+            $(
+                async fn $name(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    $handler(self, req).await
+                }
+            )*
+        }
+    };
+}
+
+route! {
+    list_buckets(ListBucketsInput) -> ListBucketsOutput => buckets::list;
+    create_bucket(CreateBucketInput) -> CreateBucketOutput => buckets::create;
+    head_bucket(HeadBucketInput) -> HeadBucketOutput => buckets::head;
+    get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput => buckets::location;
+    delete_bucket(DeleteBucketInput) -> DeleteBucketOutput => buckets::delete;
+    put_object(PutObjectInput) -> PutObjectOutput => objects::put;
+    get_object(GetObjectInput) -> GetObjectOutput => objects::get;
+    head_object(HeadObjectInput) -> HeadObjectOutput => objects::head;
+    delete_object(DeleteObjectInput) -> DeleteObjectOutput => objects::delete;
+    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput => objects::delete_many;
+    copy_object(CopyObjectInput) -> CopyObjectOutput => objects::copy;
+    list_objects(ListObjectsInput) -> ListObjectsOutput => list::list_v1;
+    list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output => list::list_v2;
+    get_bucket_acl(GetBucketAclInput) -> GetBucketAclOutput => acl::get_bucket;
+    put_bucket_acl(PutBucketAclInput) -> PutBucketAclOutput => acl::put_bucket;
+    get_object_acl(GetObjectAclInput) -> GetObjectAclOutput => acl::get_object;
+    put_object_acl(PutObjectAclInput) -> PutObjectAclOutput => acl::put_object;
+    put_bucket_cors(PutBucketCorsInput) -> PutBucketCorsOutput => cors::put;
+    get_bucket_cors(GetBucketCorsInput) -> GetBucketCorsOutput => cors::get;
+    delete_bucket_cors(DeleteBucketCorsInput) -> DeleteBucketCorsOutput => cors::delete;
+}

@@ -1,0 +1,570 @@
+//! Object operations: put, get, head, delete, multi-delete, copy.
+
+use std::time::SystemTime;
+
+use http::StatusCode;
+use s3s::dto::*;
+use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
+use uplink::{DownloadOptions, ErrorKind, Object, Project, UploadOptions};
+
+use super::acl::{apply_acl, canned_or_private};
+use crate::acl::Perm;
+use crate::body::{self, Written};
+use crate::error::{s3err, uplink_error};
+use crate::meta::{self, Headers, ObjectMeta};
+use crate::state::{Actor, Gateway};
+
+/// Largest object a single PUT may carry (S3's limit).
+const MAX_PUT_SIZE: i64 = 5 * 1024 * 1024 * 1024;
+
+fn last_modified(o: &Object) -> Timestamp {
+    Timestamp::from(o.system.created)
+}
+
+/// Uploads `body` to `bucket`/`key` with `meta` and returns the object and
+/// what was written; aborts the upload on any failure.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload(
+    project: &Project,
+    bucket: &str,
+    key: &str,
+    body: Option<StreamingBlob>,
+    content_length: Option<i64>,
+    content_md5: Option<&str>,
+    mut meta: ObjectMeta,
+    expires: Option<SystemTime>,
+) -> S3Result<(Object, Written)> {
+    let mut up = project
+        .upload_object(bucket, key, &UploadOptions { expires })
+        .await
+        .map_err(uplink_error)?;
+    let written = match body::drain(body, &mut up, content_length, content_md5).await {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = up.abort().await;
+            return Err(e);
+        }
+    };
+    meta.etag = Some(meta::hex_md5(&written.md5));
+    if let Err(e) = up.set_custom_metadata(meta.to_custom()) {
+        let _ = up.abort().await;
+        return Err(uplink_error(e));
+    }
+    let object = up.commit().await.map_err(uplink_error)?;
+    Ok((object, written))
+}
+
+/// The headers of a put-like request.
+pub(crate) fn headers_of(
+    content_type: Option<&ContentType>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    expires: Option<&Timestamp>,
+) -> Headers {
+    Headers {
+        content_type: content_type.cloned(),
+        cache_control,
+        content_disposition,
+        content_encoding,
+        content_language,
+        expires: expires.and_then(meta::http_date),
+    }
+}
+
+/// PutObject.
+pub async fn put(
+    gw: &Gateway,
+    req: S3Request<PutObjectInput>,
+) -> S3Result<S3Response<PutObjectOutput>> {
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    if i.content_length.is_some_and(|n| n > MAX_PUT_SIZE) {
+        return Err(s3err(
+            S3ErrorCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed object size (5 GiB); use multipart upload.",
+        ));
+    }
+    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    let writer = actor.user_id().unwrap_or_default().to_string();
+    let acl = canned_or_private(i.acl.as_ref().map(|a| a.as_str()), &target.owner_id)?;
+    let meta = ObjectMeta {
+        headers: headers_of(
+            i.content_type.as_ref(),
+            i.cache_control,
+            i.content_disposition,
+            i.content_encoding,
+            i.content_language,
+            i.expires.as_ref(),
+        ),
+        user: i.metadata.unwrap_or_default().into_iter().collect(),
+        etag: None,
+    };
+    let (_, written) = upload(
+        &target.project,
+        &i.bucket,
+        &i.key,
+        i.body,
+        i.content_length,
+        i.content_md5.as_deref(),
+        meta,
+        None,
+    )
+    .await?;
+    set_object_acl(
+        gw,
+        &actor,
+        &i.bucket,
+        &i.key,
+        &writer,
+        i.acl.is_some(),
+        &acl,
+    )
+    .await?;
+    Ok(S3Response::new(PutObjectOutput {
+        e_tag: Some(ETag::Strong(meta::hex_md5(&written.md5))),
+        size: Some(written.len as i64),
+        ..Default::default()
+    }))
+}
+
+/// Records a new object's ACL: the requested one, or drops an old object's
+/// ACL (a new object is private unless asked otherwise).
+pub(crate) async fn set_object_acl(
+    gw: &Gateway,
+    actor: &Actor,
+    bucket: &str,
+    key: &str,
+    _writer: &str,
+    requested: bool,
+    acl: &crate::acl::Acl,
+) -> S3Result<()> {
+    if !requested {
+        gw.store().delete_object_acl(bucket, key).await?;
+        return Ok(());
+    }
+    let Actor::User(s) = actor else {
+        return Err(s3err(
+            S3ErrorCode::AccessDenied,
+            "anonymous writers cannot set ACLs",
+        ));
+    };
+    apply_acl(gw, &s.access, bucket, key, &s.user.id, acl).await
+}
+
+/// Conditional-request checks shared by GET and HEAD.
+fn check_conditions(
+    etag: &ETag,
+    modified: &Timestamp,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let modified: time::OffsetDateTime = modified.clone().into();
+    let secs = |t: &Timestamp| -> i64 { time::OffsetDateTime::from(t.clone()).unix_timestamp() };
+    let matches = |c: &ETagCondition| match c {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == etag.value(),
+    };
+    if let Some(c) = if_match {
+        if !matches(c) {
+            return Err(s3err(
+                S3ErrorCode::PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+            ));
+        }
+    } else if let Some(t) = if_unmodified_since
+        && modified.unix_timestamp() > secs(t)
+    {
+        return Err(s3err(
+            S3ErrorCode::PreconditionFailed,
+            "At least one of the pre-conditions you specified did not hold",
+        ));
+    }
+    if let Some(c) = if_none_match {
+        if matches(c) {
+            return Err(not_modified());
+        }
+    } else if let Some(t) = if_modified_since
+        && modified.unix_timestamp() <= secs(t)
+    {
+        return Err(not_modified());
+    }
+    Ok(())
+}
+
+fn not_modified() -> s3s::S3Error {
+    let mut e = s3err(S3ErrorCode::NotModified, "Not Modified");
+    e.set_status_code(StatusCode::NOT_MODIFIED);
+    e
+}
+
+/// Byte range of a request against an object of `size`.
+fn byte_range(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Range<u64>>> {
+    match range {
+        None => Ok(None),
+        Some(r) => match r.check(size) {
+            Ok(r) => Ok(Some(r)),
+            Err(_) => Err(s3err(
+                S3ErrorCode::InvalidRange,
+                "The requested range is not satisfiable",
+            )),
+        },
+    }
+}
+
+/// GetObject.
+pub async fn get(
+    gw: &Gateway,
+    req: S3Request<GetObjectInput>,
+) -> S3Result<S3Response<GetObjectOutput>> {
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    if i.part_number.is_some() {
+        return Err(s3err(
+            S3ErrorCode::NotImplemented,
+            "GetObject by partNumber is not supported",
+        ));
+    }
+    let target = gw
+        .resolve(&actor, &i.bucket, Some(&i.key), Perm::Read)
+        .await?;
+    let object = target
+        .project
+        .stat_object(&i.bucket, &i.key)
+        .await
+        .map_err(uplink_error)?;
+    let meta = ObjectMeta::from_custom(&object.custom);
+    let etag = meta.etag();
+    let modified = last_modified(&object);
+    check_conditions(
+        &etag,
+        &modified,
+        i.if_match.as_ref(),
+        i.if_none_match.as_ref(),
+        i.if_modified_since.as_ref(),
+        i.if_unmodified_since.as_ref(),
+    )?;
+    let size = object.system.content_length.max(0) as u64;
+    let range = byte_range(i.range.as_ref(), size)?;
+    let (offset, length) = match &range {
+        Some(r) => (r.start, r.end - r.start),
+        None => (0, size),
+    };
+    let body = if length == 0 {
+        StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+    } else {
+        let dl = target
+            .project
+            .download_object(
+                &i.bucket,
+                &i.key,
+                &DownloadOptions {
+                    offset: offset as i64,
+                    length: length as i64,
+                },
+            )
+            .await
+            .map_err(uplink_error)?;
+        body::download_body(dl)
+    };
+    let h = &meta.headers;
+    let output = GetObjectOutput {
+        accept_ranges: Some("bytes".into()),
+        body: Some(body),
+        content_length: Some(length as i64),
+        content_range: range
+            .as_ref()
+            .map(|r| format!("bytes {}-{}/{}", r.start, r.end - 1, size)),
+        content_type: i
+            .response_content_type
+            .or_else(|| h.content_type.clone())
+            .or_else(|| Some("application/octet-stream".to_string())),
+        cache_control: i.response_cache_control.or_else(|| h.cache_control.clone()),
+        content_disposition: i
+            .response_content_disposition
+            .or_else(|| h.content_disposition.clone()),
+        content_encoding: i
+            .response_content_encoding
+            .or_else(|| h.content_encoding.clone()),
+        content_language: i
+            .response_content_language
+            .or_else(|| h.content_language.clone()),
+        expires: i.response_expires.or_else(|| meta.expires()),
+        e_tag: Some(etag),
+        last_modified: Some(modified),
+        metadata: meta.user_metadata(),
+        ..Default::default()
+    };
+    let mut resp = S3Response::new(output);
+    if range.is_some() {
+        resp.status = Some(StatusCode::PARTIAL_CONTENT);
+    }
+    Ok(resp)
+}
+
+/// HeadObject.
+pub async fn head(
+    gw: &Gateway,
+    req: S3Request<HeadObjectInput>,
+) -> S3Result<S3Response<HeadObjectOutput>> {
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    let target = gw
+        .resolve(&actor, &i.bucket, Some(&i.key), Perm::Read)
+        .await?;
+    let object = target
+        .project
+        .stat_object(&i.bucket, &i.key)
+        .await
+        .map_err(uplink_error)?;
+    let meta = ObjectMeta::from_custom(&object.custom);
+    let etag = meta.etag();
+    let modified = last_modified(&object);
+    check_conditions(
+        &etag,
+        &modified,
+        i.if_match.as_ref(),
+        i.if_none_match.as_ref(),
+        i.if_modified_since.as_ref(),
+        i.if_unmodified_since.as_ref(),
+    )?;
+    let size = object.system.content_length.max(0) as u64;
+    let range = byte_range(i.range.as_ref(), size)?;
+    let h = &meta.headers;
+    Ok(S3Response::new(HeadObjectOutput {
+        accept_ranges: Some("bytes".into()),
+        content_length: Some(range.as_ref().map_or(size, |r| r.end - r.start) as i64),
+        content_type: i
+            .response_content_type
+            .or_else(|| h.content_type.clone())
+            .or_else(|| Some("application/octet-stream".to_string())),
+        cache_control: i.response_cache_control.or_else(|| h.cache_control.clone()),
+        content_disposition: i
+            .response_content_disposition
+            .or_else(|| h.content_disposition.clone()),
+        content_encoding: i
+            .response_content_encoding
+            .or_else(|| h.content_encoding.clone()),
+        content_language: i
+            .response_content_language
+            .or_else(|| h.content_language.clone()),
+        expires: i.response_expires.or_else(|| meta.expires()),
+        e_tag: Some(etag),
+        last_modified: Some(modified),
+        metadata: meta.user_metadata(),
+        ..Default::default()
+    }))
+}
+
+/// Deletes one object; a missing key is not an error (S3 semantics).
+async fn delete_one(gw: &Gateway, project: &Project, bucket: &str, key: &str) -> S3Result<()> {
+    match project.delete_object(bucket, key).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::ObjectNotFound => {}
+        Err(e) => return Err(uplink_error(e)),
+    }
+    gw.store().delete_object_acl(bucket, key).await?;
+    Ok(())
+}
+
+/// DeleteObject.
+pub async fn delete(
+    gw: &Gateway,
+    req: S3Request<DeleteObjectInput>,
+) -> S3Result<S3Response<DeleteObjectOutput>> {
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    target
+        .project
+        .stat_bucket(&i.bucket)
+        .await
+        .map_err(uplink_error)?;
+    delete_one(gw, &target.project, &i.bucket, &i.key).await?;
+    Ok(S3Response::new(DeleteObjectOutput::default()))
+}
+
+/// DeleteObjects (multi-delete), eight at a time.
+pub async fn delete_many(
+    gw: &Gateway,
+    req: S3Request<DeleteObjectsInput>,
+) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    use futures::StreamExt;
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    if i.delete.objects.len() > 1000 {
+        return Err(s3err(
+            S3ErrorCode::MalformedXML,
+            "at most 1000 keys per DeleteObjects request",
+        ));
+    }
+    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    target
+        .project
+        .stat_bucket(&i.bucket)
+        .await
+        .map_err(uplink_error)?;
+    let quiet = i.delete.quiet.unwrap_or(false);
+    let results: Vec<(String, S3Result<()>)> = futures::stream::iter(i.delete.objects)
+        .map(|o| {
+            let project = target.project.clone();
+            let bucket = i.bucket.clone();
+            async move {
+                let r = delete_one(gw, &project, &bucket, &o.key).await;
+                (o.key, r)
+            }
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let mut deleted = Vec::new();
+    let mut errors = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(()) if !quiet => deleted.push(DeletedObject {
+                key: Some(key),
+                ..Default::default()
+            }),
+            Ok(()) => {}
+            Err(e) => errors.push(Error {
+                code: Some(e.code().as_str().to_string()),
+                key: Some(key),
+                message: e.message().map(str::to_string),
+                version_id: None,
+            }),
+        }
+    }
+    Ok(S3Response::new(DeleteObjectsOutput {
+        deleted: Some(deleted),
+        errors: (!errors.is_empty()).then_some(errors),
+        request_charged: None,
+    }))
+}
+
+/// CopyObject: streams the source through the gateway into the target,
+/// keeping (COPY) or replacing (REPLACE) the metadata.
+pub async fn copy(
+    gw: &Gateway,
+    req: S3Request<CopyObjectInput>,
+) -> S3Result<S3Response<CopyObjectOutput>> {
+    let actor = gw.actor(req.credentials.as_ref()).await?;
+    let i = req.input;
+    let CopySource::Bucket {
+        bucket: src_bucket,
+        key: src_key,
+        version_id,
+    } = &i.copy_source
+    else {
+        return Err(s3err(
+            S3ErrorCode::NotImplemented,
+            "copy from access points is not supported",
+        ));
+    };
+    if version_id.is_some() {
+        return Err(s3err(
+            S3ErrorCode::NotImplemented,
+            "versioning is not supported",
+        ));
+    }
+    let source = gw
+        .resolve(&actor, src_bucket, Some(src_key), Perm::Read)
+        .await?;
+    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    let object = source
+        .project
+        .stat_object(src_bucket, src_key)
+        .await
+        .map_err(uplink_error)?;
+    let src_meta = ObjectMeta::from_custom(&object.custom);
+    check_conditions(
+        &src_meta.etag(),
+        &last_modified(&object),
+        i.copy_source_if_match.as_ref(),
+        i.copy_source_if_none_match.as_ref(),
+        i.copy_source_if_modified_since.as_ref(),
+        i.copy_source_if_unmodified_since.as_ref(),
+    )
+    .map_err(|e| {
+        // S3 answers 412 for every failed copy-source condition.
+        if *e.code() == S3ErrorCode::NotModified {
+            s3err(
+                S3ErrorCode::PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+            )
+        } else {
+            e
+        }
+    })?;
+    let replace = i
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    let same = **src_bucket == *i.bucket && **src_key == *i.key;
+    if same && !replace {
+        return Err(s3err(
+            S3ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
+        ));
+    }
+    let meta = if replace {
+        ObjectMeta {
+            headers: headers_of(
+                i.content_type.as_ref(),
+                i.cache_control,
+                i.content_disposition,
+                i.content_encoding,
+                i.content_language,
+                i.expires.as_ref(),
+            ),
+            user: i.metadata.unwrap_or_default().into_iter().collect(),
+            etag: None,
+        }
+    } else {
+        ObjectMeta {
+            etag: None,
+            ..src_meta
+        }
+    };
+    let size = object.system.content_length.max(0);
+    let body = if size == 0 {
+        None
+    } else {
+        let dl = source
+            .project
+            .download_object(
+                src_bucket,
+                src_key,
+                &DownloadOptions {
+                    offset: 0,
+                    length: -1,
+                },
+            )
+            .await
+            .map_err(uplink_error)?;
+        Some(body::download_body(dl))
+    };
+    let (new_object, written) = upload(
+        &target.project,
+        &i.bucket,
+        &i.key,
+        body,
+        Some(size),
+        None,
+        meta,
+        None,
+    )
+    .await?;
+    let acl = canned_or_private(i.acl.as_ref().map(|a| a.as_str()), &target.owner_id)?;
+    set_object_acl(gw, &actor, &i.bucket, &i.key, "", i.acl.is_some(), &acl).await?;
+    Ok(S3Response::new(CopyObjectOutput {
+        copy_object_result: Some(CopyObjectResult {
+            e_tag: Some(ETag::Strong(meta::hex_md5(&written.md5))),
+            last_modified: Some(last_modified(&new_object)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}

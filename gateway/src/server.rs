@@ -1,0 +1,177 @@
+//! Starting and stopping a gateway.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use prometheus_client::registry::Registry;
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::host::MultiDomain;
+use s3s::service::S3ServiceBuilder;
+use satstore_common::telemetry::{Readiness, serve_metrics};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use uplink::UplinkConfig;
+
+use crate::config::GatewayConfig;
+use crate::error::GatewayError;
+use crate::http::{Handler, RecordOperation};
+use crate::metrics::GatewayMetrics;
+use crate::state::Gateway;
+use crate::store::Store;
+
+/// Pre-bound sockets of a gateway.
+pub struct GatewayListeners {
+    /// S3 HTTP.
+    pub s3: TcpListener,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub metrics: TcpListener,
+}
+
+/// A running gateway.
+pub struct GatewayHandle {
+    addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    gateway: Gateway,
+    shutdown: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl GatewayHandle {
+    /// The S3 endpoint address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The metrics address.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
+    }
+
+    /// `http://addr` for S3 clients.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The gateway's state (for registering users in-process).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// Stops accepting requests and waits for the listeners to close
+    /// (requests in flight are dropped).
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.gateway.store().close().await;
+    }
+}
+
+/// Starts a gateway serving S3 on `listeners.s3`, acting through uplinks
+/// configured by `uplink_config`.
+pub async fn start(
+    config: GatewayConfig,
+    listeners: GatewayListeners,
+    uplink_config: UplinkConfig,
+) -> Result<GatewayHandle, GatewayError> {
+    config.validate()?;
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| GatewayError::Io(format!("create {}", config.data_dir.display()), e))?;
+    }
+    let store = Store::connect(&config.database_url()).await?;
+    let mut registry = Registry::with_prefix("gateway");
+    let metrics = GatewayMetrics::register(&mut registry);
+    let gateway = Gateway::new(
+        store,
+        uplink_config,
+        config.region.clone(),
+        config.min_part_size.0,
+        metrics,
+    )
+    .await?;
+
+    let mut builder = S3ServiceBuilder::new(gateway.clone());
+    builder.set_auth(gateway.clone());
+    builder.set_access(RecordOperation);
+    let mut s3_config = S3Config::default();
+    s3_config.presigned_url_max_skew_time_secs = config.max_clock_skew.as_secs() as u32;
+    builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
+    if !config.domains.is_empty() {
+        let host = MultiDomain::new(config.domains.iter().map(String::as_str))
+            .map_err(|e| GatewayError::InvalidArgument(format!("domains: {e}")))?;
+        builder.set_host(host);
+    }
+    let handler = Handler {
+        s3: builder.build(),
+        gw: gateway.clone(),
+        limit: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+        domains: Arc::new(config.domains.clone()),
+    };
+
+    let addr = listeners
+        .s3
+        .local_addr()
+        .map_err(|e| GatewayError::Io("gateway address".into(), e))?;
+    let metrics_addr = listeners
+        .metrics
+        .local_addr()
+        .map_err(|e| GatewayError::Io("metrics address".into(), e))?;
+    let shutdown = CancellationToken::new();
+    let ready = Readiness::default();
+    ready.set(true);
+    let metrics_task = serve_metrics(
+        listeners.metrics,
+        Arc::new(registry),
+        ready,
+        shutdown.clone(),
+    );
+    let header_timeout = config.header_timeout;
+    let token = shutdown.clone();
+    let listener = listeners.s3;
+    let accept_task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = tokio::select! {
+                _ = token.cancelled() => break,
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = handler.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| handler.clone().handle(req));
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .keep_alive(true);
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                tokio::select! {
+                    r = conn => if let Err(e) = r {
+                        tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                    },
+                    _ = token.cancelled() => {}
+                }
+            });
+        }
+    });
+    tracing::info!(%addr, %metrics_addr, "gateway started");
+    Ok(GatewayHandle {
+        addr,
+        metrics_addr,
+        gateway,
+        shutdown,
+        tasks: vec![accept_task, metrics_task],
+    })
+}
