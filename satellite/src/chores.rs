@@ -5,8 +5,10 @@
 //!   their segments. No piece deletions are sent: the nodes delete those
 //!   pieces themselves (every PUT limit carried the expiration).
 //! - [`ZombieObjectsChore`]: deletes pending objects older than
-//!   `pending_object_timeout` (abandoned uploads) with their segments, and
-//!   asks the nodes to delete their pieces, best-effort, like DeleteObject.
+//!   `pending_object_timeout` (abandoned uploads) and multipart uploads past
+//!   their deadline (`multipart_expiration` after they began) with their
+//!   segments, and asks the nodes to delete their pieces, best-effort, like
+//!   DeleteObject.
 
 use std::future::Future;
 use std::time::Duration;
@@ -103,22 +105,38 @@ impl Chore for ZombieObjectsChore {
                 .store
                 .delete_pending_created_before(cutoff, BATCH)
                 .await?;
-            let n = batch.len() as u64;
-            for o in batch {
-                tracing::debug!(
-                    stream_id = %satstore_common::hex::encode(&o.stream_id),
-                    bucket = %o.bucket,
-                    pieces = o.pieces.len(),
-                    "deleted zombie pending object"
-                );
-                self.deleter.delete_later(o.pieces, o.project_id, o.bucket);
-            }
+            let n = self.delete_pieces(batch, "deleted zombie pending object");
             total += n;
-            self.metrics.zombie_objects_deleted.inc_by(n);
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        loop {
+            let batch = self.store.delete_expired_multipart(now, BATCH).await?;
+            let n = self.delete_pieces(batch, "deleted expired multipart upload");
+            total += n;
             if n < BATCH as u64 {
                 return Ok(total);
             }
         }
+    }
+}
+
+impl ZombieObjectsChore {
+    /// Queues the pieces of deleted objects for deletion and counts them.
+    fn delete_pieces(&self, batch: Vec<crate::store::DeletedObject>, what: &str) -> u64 {
+        let n = batch.len() as u64;
+        for o in batch {
+            tracing::debug!(
+                stream_id = %satstore_common::hex::encode(&o.stream_id),
+                bucket = %o.bucket,
+                pieces = o.pieces.len(),
+                "{what}"
+            );
+            self.deleter.delete_later(o.pieces, o.project_id, o.bucket);
+        }
+        self.metrics.zombie_objects_deleted.inc_by(n);
+        n
     }
 }
 

@@ -57,6 +57,12 @@ pub struct SatelliteConfig {
     /// from the nodes best-effort. Default: `"24h"`; must be positive.
     #[serde(with = "duration")]
     pub pending_object_timeout: Duration,
+    /// A multipart upload (S3 CreateMultipartUpload) not committed nor
+    /// aborted this long after it began is deleted with its parts by the
+    /// cleanup chore (pieces best-effort). Default: `"7days"`; must be
+    /// positive.
+    #[serde(with = "duration")]
+    pub multipart_expiration: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
 }
@@ -78,6 +84,7 @@ impl Default for SatelliteConfig {
             dial_timeout: Duration::from_secs(5),
             expired_cleanup_interval: Duration::from_secs(3600),
             pending_object_timeout: Duration::from_secs(24 * 3600),
+            multipart_expiration: Duration::from_secs(7 * 24 * 3600),
             log_format: LogFormat::Plain,
         }
     }
@@ -144,6 +151,11 @@ impl SatelliteConfig {
                 "pending_object_timeout must be positive".into(),
             ));
         }
+        if self.multipart_expiration.is_zero() {
+            return Err(SatelliteError::Config(
+                "multipart_expiration must be positive".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -175,6 +187,9 @@ mod tests {
         assert!(bad.validate().is_err());
         assert_eq!(d.expired_cleanup_interval, Duration::from_secs(3600));
         assert_eq!(d.pending_object_timeout, Duration::from_secs(86400));
+        assert_eq!(d.multipart_expiration, Duration::from_secs(7 * 86400));
+        let c = SatelliteConfig::from_toml("multipart_expiration = \"2days\"\n").unwrap();
+        assert_eq!(c.multipart_expiration, Duration::from_secs(2 * 86400));
         let c = SatelliteConfig::from_toml(
             "expired_cleanup_interval = \"5m\"\npending_object_timeout = \"2h\"\n",
         )
@@ -193,6 +208,13 @@ mod tests {
                 "pending_object_timeout",
                 SatelliteConfig {
                     pending_object_timeout: Duration::ZERO,
+                    ..SatelliteConfig::default()
+                },
+            ),
+            (
+                "multipart_expiration",
+                SatelliteConfig {
+                    multipart_expiration: Duration::ZERO,
                     ..SatelliteConfig::default()
                 },
             ),

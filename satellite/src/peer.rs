@@ -129,6 +129,7 @@ pub async fn start(
             redundancy: config.redundancy,
             max_segment_size: config.max_segment_size.0,
             max_inline_size: config.max_inline_size.0,
+            multipart_expiration: config.multipart_expiration,
         },
     );
     let contact = Contact::new(

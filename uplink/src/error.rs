@@ -33,6 +33,12 @@ pub enum ErrorKind {
     Canceled,
     /// The upload was already committed, aborted or failed.
     UploadDone,
+    /// The multipart upload does not exist (completed, aborted, expired or
+    /// a malformed upload id): S3 `NoSuchUpload`.
+    UploadNotFound,
+    /// A part named in a multipart commit was not uploaded, or is
+    /// incomplete: S3 `InvalidPart`.
+    InvalidPart,
     /// A bug or an unexpected answer; the message says more.
     Internal,
 }
@@ -67,6 +73,10 @@ pub enum UplinkError {
     Canceled(String),
     #[error("upload done: {0}")]
     UploadDone(String),
+    #[error("multipart upload not found: {0}")]
+    UploadNotFound(String),
+    #[error("invalid part: {0}")]
+    InvalidPart(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -91,6 +101,8 @@ impl UplinkError {
             Self::Unavailable(_) => ErrorKind::Unavailable,
             Self::Canceled(_) => ErrorKind::Canceled,
             Self::UploadDone(_) => ErrorKind::UploadDone,
+            Self::UploadNotFound(_) => ErrorKind::UploadNotFound,
+            Self::InvalidPart(_) => ErrorKind::InvalidPart,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -112,6 +124,8 @@ impl UplinkError {
             Self::Unavailable(m) => Self::Unavailable(wrap(m)),
             Self::Canceled(m) => Self::Canceled(wrap(m)),
             Self::UploadDone(m) => Self::UploadDone(wrap(m)),
+            Self::UploadNotFound(m) => Self::UploadNotFound(wrap(m)),
+            Self::InvalidPart(m) => Self::InvalidPart(wrap(m)),
             Self::Internal(m) => Self::Internal(wrap(m)),
         }
     }
@@ -123,6 +137,8 @@ impl UplinkError {
         let msg = status.message().to_string();
         let lower = msg.to_ascii_lowercase();
         match status.code() {
+            Code::NotFound if lower.contains("multipart upload") => Self::UploadNotFound(msg),
+            Code::FailedPrecondition if lower.starts_with("invalid part") => Self::InvalidPart(msg),
             Code::NotFound => {
                 let bucket = lower.contains("bucket");
                 let object = lower.contains("object") || lower.contains("key");
@@ -273,6 +289,14 @@ mod tests {
         );
         assert_eq!(kind(Code::Cancelled, "bye", s), ErrorKind::Canceled);
         assert_eq!(kind(Code::Internal, "boom", s), ErrorKind::Internal);
+        assert_eq!(
+            kind(Code::NotFound, "multipart upload not found (aborted)", s),
+            ErrorKind::UploadNotFound
+        );
+        assert_eq!(
+            kind(Code::FailedPrecondition, "invalid part: part(s) [3]", s),
+            ErrorKind::InvalidPart
+        );
         assert_eq!(kind(Code::Unknown, "boom", s), ErrorKind::Internal);
     }
 

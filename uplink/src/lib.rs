@@ -43,7 +43,11 @@
 //! - [`config`]: the [`UplinkConfig`] knobs.
 //! - [`project`]: [`Project`], the API entry point.
 //! - [`bucket`], [`object`]: info types and options.
-//! - [`upload`] (-> `segment_upload` -> `piece_upload`): streaming upload.
+//! - [`upload`] (-> `segment_writer` -> `segment_upload` -> `piece_upload`):
+//!   streaming upload.
+//! - [`multipart`]: multipart uploads ([`Project::begin_upload`],
+//!   [`PartUpload`], [`Project::commit_upload`], listing), sharing the
+//!   segment writer of [`upload`].
 //! - [`download`] (-> `segment_download` -> `piece_download`): streaming download.
 //! - [`error`]: [`UplinkError`], [`ErrorKind`] and the status mapping.
 //! - private: `metainfo` (satellite client), `orders` (order schedule),
@@ -63,14 +67,17 @@ pub mod encryption;
 pub mod error;
 mod list;
 mod metainfo;
+pub mod multipart;
 pub mod object;
 mod orders;
+mod part_upload;
 mod piece_download;
 mod piece_upload;
 pub mod project;
 mod ranges;
 mod segment_download;
 mod segment_upload;
+mod segment_writer;
 pub mod share;
 pub mod upload;
 
@@ -82,6 +89,7 @@ pub use bucket::{Bucket, ListBucketsOptions};
 pub use config::UplinkConfig;
 pub use download::Download;
 pub use error::{ErrorKind, Result, UplinkError};
+pub use multipart::{CommitUploadOptions, ListUploadsOptions, PartInfo, PartUpload, UploadInfo};
 pub use object::{DownloadOptions, ListObjectsOptions, Object, SystemMetadata, UploadOptions};
 pub use project::Project;
 pub use share::{Permission, SharePrefix};

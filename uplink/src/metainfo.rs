@@ -193,4 +193,53 @@ impl Metainfo {
         pb::RevokeApiKeyResponse,
         Subject::Object
     );
+    rpc!(
+        begin_multipart_upload,
+        "BeginMultipartUpload",
+        pb::BeginMultipartUploadRequest,
+        pb::BeginMultipartUploadResponse,
+        Subject::Object
+    );
+    rpc!(
+        begin_part,
+        "BeginPart",
+        pb::BeginPartRequest,
+        pb::BeginPartResponse,
+        Subject::Object
+    );
+    rpc!(
+        commit_part,
+        "CommitPart",
+        pb::CommitPartRequest,
+        pb::CommitPartResponse,
+        Subject::Object
+    );
+    rpc!(
+        list_parts,
+        "ListParts",
+        pb::ListPartsRequest,
+        pb::ListPartsResponse,
+        Subject::Object
+    );
+    rpc!(
+        commit_multipart_upload,
+        "CommitMultipartUpload",
+        pb::CommitMultipartUploadRequest,
+        pb::CommitMultipartUploadResponse,
+        Subject::Object
+    );
+    rpc!(
+        abort_multipart_upload,
+        "AbortMultipartUpload",
+        pb::AbortMultipartUploadRequest,
+        pb::AbortMultipartUploadResponse,
+        Subject::Object
+    );
+    rpc!(
+        list_multipart_uploads,
+        "ListMultipartUploads",
+        pb::ListMultipartUploadsRequest,
+        pb::ListMultipartUploadsResponse,
+        Subject::Object
+    );
 }

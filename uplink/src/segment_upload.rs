@@ -63,7 +63,7 @@ pub(crate) struct SegmentUpload {
 }
 
 impl SegmentUpload {
-    /// Calls BeginSegment for segment `index` (at most `max_plain` plain
+    /// Calls BeginSegment for segment (`part`, `index`) (at most `max_plain` plain
     /// bytes, encrypted with `content_key`, which `wrapped` carries sealed
     /// with the object's key) and starts one piece upload per order limit.
     #[allow(clippy::too_many_arguments)]
@@ -72,6 +72,7 @@ impl SegmentUpload {
         satellite: &NodeId,
         config: &UplinkConfig,
         stream_id: &[u8],
+        part: u32,
         index: u32,
         max_plain: u64,
         content_key: &Key,
@@ -81,7 +82,7 @@ impl SegmentUpload {
             .begin_segment(pb::BeginSegmentRequest {
                 header: None,
                 stream_id: stream_id.to_vec(),
-                position: Some(pb::SegmentPosition { part: 0, index }),
+                position: Some(pb::SegmentPosition { part, index }),
                 max_order_limit: encrypted_size(max_plain) as i64,
             })
             .await?;
@@ -129,7 +130,7 @@ impl SegmentUpload {
             batch: Vec::with_capacity(batch_size),
             batch_size,
             size: 0,
-            encrypter: Some(SegmentEncrypter::new(content_key, 0, index)),
+            encrypter: Some(SegmentEncrypter::new(content_key, part, index)),
             wrapped,
             grace: config.long_tail_grace,
             last_error: None,

@@ -1,6 +1,7 @@
-//! Streaming object upload: cuts the written bytes into segments, stores a
-//! short last segment inline at the satellite and streams the others to
-//! nodes through [`crate::segment_upload`]. Memory stays bounded by one
+//! Streaming object upload: BeginObject, then the written bytes go through
+//! a `segment_writer::SegmentWriter` (which cuts them into segments, stores
+//! a short last segment inline at the satellite and streams the others to
+//! nodes through `segment_upload`), then CommitObject. Memory stays bounded by one
 //! batch per segment plus the piece channels, whatever the object size.
 //!
 //! Encryption: the object key is encrypted per component; every segment
@@ -17,11 +18,11 @@ use satstore_proto::metainfo as pb;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::codec;
-use crate::encryption::{self, CIPHER_BLOCK, Key, PLAIN_BLOCK, TAG_SIZE};
+use crate::encryption::{self, CIPHER_BLOCK};
 use crate::error::{Result, UplinkError};
 use crate::object::{Object, SystemMetadata};
 use crate::project::ProjectInner;
-use crate::segment_upload::SegmentUpload;
+use crate::segment_writer::SegmentWriter;
 
 /// An object upload in progress. Write the data, then [`Upload::commit`].
 /// Dropping it without committing aborts the upload in the background.
@@ -34,19 +35,10 @@ struct UploadState {
     bucket: String,
     key: String,
     stream_id: Vec<u8>,
-    /// Wraps the segments' content keys (derived from the object's path).
-    content_key: Key,
-    segment_size: u64,
-    inline_limit: u64,
+    /// Cuts the data into segments and stores them.
+    writer: SegmentWriter,
     expires: Option<SystemTime>,
     created: SystemTime,
-    /// Plaintext start of the current segment while it may still end up inline.
-    head: Vec<u8>,
-    /// The current remote segment, once it outgrew the inline limit.
-    segment: Option<SegmentUpload>,
-    /// Index of the current segment.
-    index: u32,
-    written: u64,
     custom: BTreeMap<String, String>,
     failed: Option<UplinkError>,
 }
@@ -75,35 +67,28 @@ impl Upload {
                 }),
             })
             .await?;
-        let max_segment = u64::try_from(resp.max_segment_size).unwrap_or(0);
-        if max_segment == 0 {
-            return Err(UplinkError::Internal(
-                "satellite sent a zero maximum segment size".into(),
-            ));
-        }
-        let segment_size = project
-            .config
-            .segment_size
-            .unwrap_or(max_segment)
-            .clamp(1, max_segment);
-        let max_inline = u64::try_from(resp.max_inline_size).unwrap_or(0);
-        let inline_limit = inline_plain_limit(max_inline).min(segment_size - 1);
-        tracing::debug!(bucket, segment_size, inline_limit, "upload started");
+        let writer = SegmentWriter::new(
+            project.clone(),
+            resp.stream_id.clone(),
+            content_key,
+            0,
+            resp.max_segment_size,
+            resp.max_inline_size,
+        )?;
+        tracing::debug!(
+            bucket,
+            segment_size = writer.segment_size(),
+            "upload started"
+        );
         Ok(Upload {
             inner: Some(UploadState {
                 project,
                 bucket: bucket.to_string(),
                 key: key.to_string(),
                 stream_id: resp.stream_id,
-                content_key,
-                segment_size,
-                inline_limit,
+                writer,
                 expires,
                 created: SystemTime::now(),
-                head: Vec::new(),
-                segment: None,
-                index: 0,
-                written: 0,
                 custom: BTreeMap::new(),
                 failed: None,
             }),
@@ -208,7 +193,7 @@ impl Upload {
             .inner
             .take()
             .ok_or_else(|| UplinkError::UploadDone("upload already committed or aborted".into()))?;
-        s.segment = None;
+        s.writer.stop();
         if s.failed.is_some() {
             return Ok(()); // already aborted when it failed
         }
@@ -221,7 +206,7 @@ impl Drop for Upload {
         let Some(mut s) = self.inner.take() else {
             return;
         };
-        s.segment = None;
+        s.writer.stop();
         if s.failed.is_some() {
             return;
         }
@@ -243,98 +228,25 @@ impl UploadState {
             system: SystemMetadata {
                 created: self.created,
                 expires: self.expires,
-                content_length: self.written as i64,
+                content_length: self.writer.written() as i64,
             },
             custom: self.custom.clone(),
         }
     }
 
-    async fn write(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
-            if let Some(seg) = &mut self.segment {
-                let room = (self.segment_size - seg.plain_size()) as usize;
-                let n = room.min(data.len());
-                seg.write(&data[..n]).await?;
-                self.written += n as u64;
-                data = &data[n..];
-                self.finish_full_segment().await?;
-            } else {
-                let room = (self.inline_limit + 1) as usize - self.head.len();
-                let n = room.min(data.len());
-                self.head.extend_from_slice(&data[..n]);
-                self.written += n as u64;
-                data = &data[n..];
-                if self.head.len() as u64 > self.inline_limit {
-                    self.start_remote_segment().await?;
-                    self.finish_full_segment().await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The head outgrew the inline limit: stream this segment to nodes.
-    async fn start_remote_segment(&mut self) -> Result<()> {
-        let p = &self.project;
-        let segment_key = Key::random()?;
-        let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
-        let mut seg = SegmentUpload::begin(
-            &p.metainfo,
-            &p.access.satellite.id,
-            &p.config,
-            &self.stream_id,
-            self.index,
-            self.segment_size,
-            &segment_key,
-            wrapped,
-        )
-        .await?;
-        let head = std::mem::take(&mut self.head);
-        seg.write(&head).await?;
-        self.segment = Some(seg);
-        Ok(())
-    }
-
-    async fn finish_full_segment(&mut self) -> Result<()> {
-        if self
-            .segment
-            .as_ref()
-            .is_some_and(|s| s.plain_size() == self.segment_size)
-        {
-            let seg = self.segment.take().expect("checked above");
-            seg.finish(&self.project.metainfo).await?;
-            self.index += 1;
-        }
-        Ok(())
+    async fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.writer.write(data).await
     }
 
     async fn commit(&mut self) -> Result<Object> {
+        self.writer.finish().await?;
         let m = &self.project.metainfo;
-        if let Some(seg) = self.segment.take() {
-            seg.finish(m).await?;
-            self.index += 1;
-        } else if !self.head.is_empty() {
-            let data = std::mem::take(&mut self.head);
-            let segment_key = Key::random()?;
-            let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
-            let sealed = encryption::encrypt_segment(&segment_key, 0, self.index, &data)?;
-            m.make_inline_segment(pb::MakeInlineSegmentRequest {
-                header: None,
-                stream_id: self.stream_id.clone(),
-                position: Some(pb::SegmentPosition {
-                    part: 0,
-                    index: self.index,
-                }),
-                encrypted_key: wrapped.encrypted_key,
-                encrypted_key_nonce: wrapped.nonce.to_vec(),
-                plain_size: data.len() as i64,
-                encrypted_inline_data: sealed,
-            })
-            .await?;
-            self.index += 1;
-        }
         // A 0-byte object has no segment at all.
-        let meta = codec::object_metadata(&self.custom, self.written, self.segment_size);
+        let meta = codec::object_metadata(
+            &self.custom,
+            self.writer.written(),
+            self.writer.segment_size(),
+        );
         let enc = codec::encrypt_metadata(
             &self.project.access.encryption,
             &self.bucket,
@@ -358,8 +270,7 @@ impl UploadState {
 
     /// Records the failure, stops transfers and aborts the pending object.
     async fn fail(&mut self, e: UplinkError) -> UplinkError {
-        self.segment = None;
-        self.head = Vec::new();
+        self.writer.stop();
         if self.failed.is_none() {
             if let Err(abort_err) = self.abort_object().await {
                 tracing::debug!(bucket = %self.bucket, error = %abort_err, "abort after failed upload");
@@ -381,34 +292,17 @@ impl UploadState {
     }
 }
 
-/// The largest plaintext whose sealed form fits `max_inline` bytes.
-fn inline_plain_limit(max_inline: u64) -> u64 {
-    let (blocks, rem) = (
-        max_inline / CIPHER_BLOCK as u64,
-        max_inline % CIPHER_BLOCK as u64,
-    );
-    blocks * PLAIN_BLOCK as u64 + rem.saturating_sub(TAG_SIZE as u64)
-}
-
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner {
-            Some(s) => write!(f, "Upload({}/{}, {} bytes)", s.bucket, s.key, s.written),
+            Some(s) => write!(
+                f,
+                "Upload({}/{}, {} bytes)",
+                s.bucket,
+                s.key,
+                s.writer.written()
+            ),
             None => write!(f, "Upload(done)"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inline_limit_leaves_room_for_tags() {
-        for max in [0u64, 10, 16, 17, 4096, 65536, 65551, 65553, 200_000] {
-            let n = inline_plain_limit(max);
-            assert!(encryption::encrypted_size(n) <= max, "{max}");
-            assert!(encryption::encrypted_size(n + 1) > max, "{max}");
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod buckets;
 pub mod keys;
 pub mod list;
+pub mod multipart;
 pub mod objects;
 pub mod segments;
 pub mod service;
@@ -43,6 +44,8 @@ pub struct MetainfoLimits {
     pub max_segment_size: u64,
     /// Largest inline segment.
     pub max_inline_size: u64,
+    /// Lifetime of a multipart upload that is not committed.
+    pub multipart_expiration: std::time::Duration,
 }
 
 /// Everything the Metainfo handlers need.
@@ -215,3 +218,6 @@ mod upload_tests;
 
 #[cfg(test)]
 mod revoke_tests;
+
+#[cfg(test)]
+mod multipart_tests;

@@ -12,6 +12,16 @@ use crate::error::{SatelliteError, invalid};
 use crate::store::objects::CommitValues;
 use crate::store::{ObjectRecord, ObjectStatus};
 
+/// A pending object to insert (see [`MetainfoEndpoint::insert_pending`]).
+pub(crate) struct NewPending {
+    pub(crate) bucket: String,
+    pub(crate) encrypted_key: Vec<u8>,
+    pub(crate) expires_at: i64,
+    pub(crate) encryption: pb::EncryptionParameters,
+    /// 0 for plain uploads.
+    pub(crate) multipart_deadline: i64,
+}
+
 fn object_not_found() -> SatelliteError {
     SatelliteError::NotFound("object not found".into())
 }
@@ -48,7 +58,7 @@ impl MetainfoEndpoint {
     }
 
     /// Overwriting a committed object also needs the delete permission.
-    async fn check_overwrite(
+    pub(crate) async fn check_overwrite(
         &self,
         auth: &AuthContext,
         bucket: &str,
@@ -70,53 +80,71 @@ impl MetainfoEndpoint {
         req: pb::BeginObjectRequest,
     ) -> Result<pb::BeginObjectResponse, SatelliteError> {
         let auth = self.authenticate(&req.header).await?;
-        validate_key(&req.encrypted_key)?;
-        auth.check(Action::Write, Scope::Path(&req.bucket, &req.encrypted_key))?;
-        let now = now_unix();
-        if req.expires_at_unix < 0 || (req.expires_at_unix != 0 && req.expires_at_unix <= now) {
-            return Err(invalid(
-                "object expiration must be 0 (never) or in the future",
-            ));
-        }
-        if self
-            .store
-            .get_bucket(&auth.project_id, &req.bucket)
-            .await?
-            .is_none()
-        {
-            return Err(SatelliteError::NotFound(format!(
-                "bucket {:?} not found",
-                req.bucket
-            )));
-        }
-        self.check_overwrite(&auth, &req.bucket, &req.encrypted_key)
-            .await?;
-        let enc = req.encryption.unwrap_or_default();
-        let new = ObjectRecord {
-            project_id: auth.project_id,
+        let new = NewPending {
             bucket: req.bucket,
             encrypted_key: req.encrypted_key,
-            version: 0,
-            stream_id: rand::random(),
-            status: ObjectStatus::Pending,
-            created_at: now,
             expires_at: req.expires_at_unix,
-            segment_count: 0,
-            plain_size: 0,
-            encrypted_size: 0,
-            encrypted_metadata: vec![],
-            encrypted_metadata_nonce: vec![],
-            encrypted_metadata_key: vec![],
-            cipher_suite: enc.cipher_suite as i64,
-            block_size: enc.block_size as i64,
+            encryption: req.encryption.unwrap_or_default(),
+            multipart_deadline: 0,
         };
-        let object = self.store.begin_object(&new).await?;
+        let object = self.insert_pending(&auth, new).await?;
         Ok(pb::BeginObjectResponse {
             stream_id: self.stream_token(&object),
             redundancy: Some(redundancy_to_proto(&self.limits.redundancy)),
             max_segment_size: self.limits.max_segment_size as i64,
             max_inline_size: self.limits.max_inline_size as i64,
         })
+    }
+
+    /// Checks and inserts a pending object (plain or multipart): write
+    /// permission, a valid key and expiration, an existing bucket, and the
+    /// delete permission if it would replace a committed object.
+    pub(crate) async fn insert_pending(
+        &self,
+        auth: &AuthContext,
+        new: NewPending,
+    ) -> Result<ObjectRecord, SatelliteError> {
+        validate_key(&new.encrypted_key)?;
+        auth.check(Action::Write, Scope::Path(&new.bucket, &new.encrypted_key))?;
+        let now = now_unix();
+        if new.expires_at < 0 || (new.expires_at != 0 && new.expires_at <= now) {
+            return Err(invalid(
+                "object expiration must be 0 (never) or in the future",
+            ));
+        }
+        if self
+            .store
+            .get_bucket(&auth.project_id, &new.bucket)
+            .await?
+            .is_none()
+        {
+            return Err(SatelliteError::NotFound(format!(
+                "bucket {:?} not found",
+                new.bucket
+            )));
+        }
+        self.check_overwrite(auth, &new.bucket, &new.encrypted_key)
+            .await?;
+        let record = ObjectRecord {
+            project_id: auth.project_id,
+            bucket: new.bucket,
+            encrypted_key: new.encrypted_key,
+            version: 0,
+            stream_id: rand::random(),
+            status: ObjectStatus::Pending,
+            created_at: now,
+            expires_at: new.expires_at,
+            segment_count: 0,
+            plain_size: 0,
+            encrypted_size: 0,
+            encrypted_metadata: vec![],
+            encrypted_metadata_nonce: vec![],
+            encrypted_metadata_key: vec![],
+            cipher_suite: new.encryption.cipher_suite as i64,
+            block_size: new.encryption.block_size as i64,
+            multipart_deadline: new.multipart_deadline,
+        };
+        Ok(self.store.begin_object(&record).await?)
     }
 
     /// CommitObject: checks the segments are contiguous from 0, stores the
@@ -139,6 +167,11 @@ impl MetainfoEndpoint {
         if object.status != ObjectStatus::Pending {
             return Err(SatelliteError::FailedPrecondition(
                 "object is already committed".into(),
+            ));
+        }
+        if object.multipart_deadline != 0 {
+            return Err(SatelliteError::FailedPrecondition(
+                "this stream is a multipart upload; commit it with CommitMultipartUpload".into(),
             ));
         }
         self.check_overwrite(&auth, &p.bucket, &p.encrypted_key)

@@ -16,7 +16,8 @@ use crate::auth::{Action, AuthContext, Scope};
 use crate::convert::{redundancy_from_proto, redundancy_to_proto};
 use crate::error::{SatelliteError, invalid};
 use crate::orders::{LimitBatch, LimitSpec};
-use crate::store::{ObjectStatus, SegmentPiece, SegmentPosition, SegmentRecord};
+use crate::store::multipart::MAX_PART_NUMBER;
+use crate::store::{ObjectRecord, ObjectStatus, SegmentPiece, SegmentPosition, SegmentRecord};
 
 fn position(p: Option<pb::SegmentPosition>) -> SegmentPosition {
     let p = p.unwrap_or_default();
@@ -24,6 +25,30 @@ fn position(p: Option<pb::SegmentPosition>) -> SegmentPosition {
         part: p.part,
         index: p.index,
     }
+}
+
+fn no_longer_pending() -> SatelliteError {
+    SatelliteError::FailedPrecondition(
+        "object was committed meanwhile; the segment was not stored".into(),
+    )
+}
+
+/// Plain uploads use part 0 only; multipart uploads parts 1..=10000.
+fn check_position(object: &ObjectRecord, pos: SegmentPosition) -> Result<(), SatelliteError> {
+    if object.multipart_deadline != 0 {
+        if pos.part == 0 || pos.part > MAX_PART_NUMBER {
+            return Err(invalid(format!(
+                "part number {} is out of range: multipart uploads use parts 1 to {MAX_PART_NUMBER}",
+                pos.part
+            )));
+        }
+    } else if pos.part != 0 {
+        return Err(invalid(format!(
+            "segment part {} given for a plain upload; only part 0 is allowed",
+            pos.part
+        )));
+    }
+    Ok(())
 }
 
 impl MetainfoEndpoint {
@@ -43,9 +68,9 @@ impl MetainfoEndpoint {
     }
 
     /// Fails unless the stream's object exists and is still pending.
-    async fn require_pending(&self, stream_id: &[u8; 16]) -> Result<(), SatelliteError> {
+    async fn require_pending(&self, stream_id: &[u8; 16]) -> Result<ObjectRecord, SatelliteError> {
         match self.store.object_by_stream(stream_id).await? {
-            Some(o) if o.status == ObjectStatus::Pending => Ok(()),
+            Some(o) if o.status == ObjectStatus::Pending => Ok(o),
             Some(_) => Err(SatelliteError::FailedPrecondition(
                 "object is already committed".into(),
             )),
@@ -64,7 +89,9 @@ impl MetainfoEndpoint {
         let p = self.verify_stream(&auth, &req.stream_id)?;
         auth.check(Action::Write, Scope::Path(&p.bucket, &p.encrypted_key))?;
         let stream_id = stream_id_of(&p)?;
-        self.require_pending(&stream_id).await?;
+        let object = self.require_pending(&stream_id).await?;
+        let pos = position(req.position);
+        check_position(&object, pos)?;
         if req.max_order_limit <= 0 {
             return Err(invalid("max_order_limit must be positive"));
         }
@@ -96,7 +123,6 @@ impl MetainfoEndpoint {
         let signed = self
             .orders
             .sign_limits(self.orders.new_serial(now), now, &batch, &specs);
-        let pos = position(req.position);
         let token = SegmentIdPayload {
             stream: Some(p.clone()),
             part: pos.part,
@@ -193,7 +219,13 @@ impl MetainfoEndpoint {
             inline_data: None,
             pieces: pieces.valid,
         };
-        self.store.put_segment(&seg).await?;
+        let replaced = self
+            .store
+            .put_segment(&seg)
+            .await?
+            .ok_or_else(no_longer_pending)?;
+        self.deleter
+            .delete_later(replaced, auth.project_id, p.bucket.clone());
         self.metrics
             .segment_committed(false, req.encrypted_size as u64);
         Ok(pb::CommitSegmentResponse {})
@@ -208,7 +240,8 @@ impl MetainfoEndpoint {
         let p = self.verify_stream(&auth, &req.stream_id)?;
         auth.check(Action::Write, Scope::Path(&p.bucket, &p.encrypted_key))?;
         let stream_id = stream_id_of(&p)?;
-        self.require_pending(&stream_id).await?;
+        let object = self.require_pending(&stream_id).await?;
+        check_position(&object, position(req.position))?;
         let max = self.limits.max_inline_size + INLINE_OVERHEAD;
         if req.encrypted_inline_data.len() as u64 > max {
             return Err(invalid(format!(
@@ -235,7 +268,13 @@ impl MetainfoEndpoint {
             inline_data: Some(req.encrypted_inline_data),
             pieces: vec![],
         };
-        self.store.put_segment(&seg).await?;
+        let replaced = self
+            .store
+            .put_segment(&seg)
+            .await?
+            .ok_or_else(no_longer_pending)?;
+        self.deleter
+            .delete_later(replaced, auth.project_id, p.bucket);
         self.metrics.segment_committed(true, size as u64);
         Ok(pb::MakeInlineSegmentResponse {})
     }

@@ -200,4 +200,86 @@ impl Metainfo for MetainfoService {
             tracing::info_span!("revoke_api_key")
         )
     }
+    async fn begin_multipart_upload(
+        &self,
+        r: Request<pb::BeginMultipartUploadRequest>,
+    ) -> Result<Response<pb::BeginMultipartUploadResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            begin_multipart_upload,
+            tracing::info_span!("begin_multipart_upload", bucket = %r.get_ref().bucket)
+        )
+    }
+    async fn begin_part(
+        &self,
+        r: Request<pb::BeginPartRequest>,
+    ) -> Result<Response<pb::BeginPartResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            begin_part,
+            tracing::info_span!("begin_part", bucket = %bucket_of(&r.get_ref().upload), part = r.get_ref().part_number)
+        )
+    }
+    async fn commit_part(
+        &self,
+        r: Request<pb::CommitPartRequest>,
+    ) -> Result<Response<pb::CommitPartResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            commit_part,
+            tracing::info_span!("commit_part", bucket = %bucket_of(&r.get_ref().upload), part = r.get_ref().part_number)
+        )
+    }
+    async fn list_parts(
+        &self,
+        r: Request<pb::ListPartsRequest>,
+    ) -> Result<Response<pb::ListPartsResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            list_parts,
+            tracing::info_span!("list_parts", bucket = %bucket_of(&r.get_ref().upload))
+        )
+    }
+    async fn commit_multipart_upload(
+        &self,
+        r: Request<pb::CommitMultipartUploadRequest>,
+    ) -> Result<Response<pb::CommitMultipartUploadResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            commit_multipart_upload,
+            tracing::info_span!("commit_multipart_upload", bucket = %bucket_of(&r.get_ref().upload))
+        )
+    }
+    async fn abort_multipart_upload(
+        &self,
+        r: Request<pb::AbortMultipartUploadRequest>,
+    ) -> Result<Response<pb::AbortMultipartUploadResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            abort_multipart_upload,
+            tracing::info_span!("abort_multipart_upload", bucket = %bucket_of(&r.get_ref().upload))
+        )
+    }
+    async fn list_multipart_uploads(
+        &self,
+        r: Request<pb::ListMultipartUploadsRequest>,
+    ) -> Result<Response<pb::ListMultipartUploadsResponse>, Status> {
+        rpc!(
+            self,
+            r,
+            list_multipart_uploads,
+            tracing::info_span!("list_multipart_uploads", bucket = %r.get_ref().bucket)
+        )
+    }
+}
+
+/// The bucket of a multipart upload reference, for spans.
+fn bucket_of(r: &Option<pb::MultipartUploadRef>) -> &str {
+    r.as_ref().map_or("", |r| r.bucket.as_str())
 }

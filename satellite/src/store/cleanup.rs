@@ -25,8 +25,10 @@ pub struct DeletedObject {
 enum Selection {
     /// Any status, `expires_at` set and at or before this time.
     ExpiredAt(i64),
-    /// Pending, created strictly before this time.
+    /// Pending plain (not multipart) uploads created strictly before this time.
     PendingBefore(i64),
+    /// Pending multipart uploads whose deadline is at or before this time.
+    MultipartExpiredAt(i64),
 }
 
 impl Selection {
@@ -34,13 +36,20 @@ impl Selection {
     fn condition(self) -> &'static str {
         match self {
             Selection::ExpiredAt(_) => "expires_at <> 0 AND expires_at <= $1",
-            Selection::PendingBefore(_) => "status = 1 AND created_at < $1",
+            Selection::PendingBefore(_) => {
+                "status = 1 AND multipart_deadline = 0 AND created_at < $1"
+            }
+            Selection::MultipartExpiredAt(_) => {
+                "status = 1 AND multipart_deadline <> 0 AND multipart_deadline <= $1"
+            }
         }
     }
 
     fn bound(self) -> i64 {
         match self {
-            Selection::ExpiredAt(t) | Selection::PendingBefore(t) => t,
+            Selection::ExpiredAt(t)
+            | Selection::PendingBefore(t)
+            | Selection::MultipartExpiredAt(t) => t,
         }
     }
 }
@@ -71,6 +80,18 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DeletedObject>, StoreError> {
         self.delete_selected(Selection::PendingBefore(cutoff), limit)
+            .await
+    }
+
+    /// Deletes up to `limit` pending multipart uploads whose deadline is
+    /// at or before `now`, with their segments and parts. Call again until
+    /// fewer than `limit` come back.
+    pub async fn delete_expired_multipart(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<DeletedObject>, StoreError> {
+        self.delete_selected(Selection::MultipartExpiredAt(now), limit)
             .await
     }
 
@@ -178,6 +199,7 @@ mod tests {
                 encrypted_metadata_key: vec![],
                 cipher_suite: 1,
                 block_size: 1024,
+                multipart_deadline: 0,
             })
             .await
             .unwrap();

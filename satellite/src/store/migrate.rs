@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_add_cleanup_indexes.sql"),
         postgres: include_str!("../../migrations/postgres/0002_add_cleanup_indexes.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../../migrations/sqlite/0003_add_multipart.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_add_multipart.sql"),
+    },
 ];
 
 /// Splits a migration file into statements (no statement of ours contains

@@ -5,7 +5,7 @@ use satstore_common::{NodeId, PieceId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::segments::{SegmentPosition, decode_pieces};
+use super::segments::{SegmentPosition, piece_refs};
 use super::{Store, StoreError};
 
 /// Lifecycle state of an object.
@@ -62,6 +62,16 @@ pub struct ObjectRecord {
     pub cipher_suite: i64,
     /// Encryption block size.
     pub block_size: i64,
+    /// Multipart uploads: unix seconds after which the still-pending upload
+    /// is deleted; 0 for plain uploads (and once committed).
+    pub multipart_deadline: i64,
+}
+
+impl ObjectRecord {
+    /// Whether this is a pending multipart upload.
+    pub fn is_pending_multipart(&self) -> bool {
+        self.status == ObjectStatus::Pending && self.multipart_deadline != 0
+    }
 }
 
 /// A remote piece that a node may delete.
@@ -136,16 +146,16 @@ pub struct ListPage {
     pub more: bool,
 }
 
-const OBJECT_COLUMNS: &str = "project_id, bucket, encrypted_key, version, stream_id, status, \
+pub(crate) const OBJECT_COLUMNS: &str = "project_id, bucket, encrypted_key, version, stream_id, status, \
     created_at, expires_at, segment_count, plain_size, encrypted_size, encrypted_metadata, \
-    encrypted_metadata_nonce, encrypted_metadata_key, cipher_suite, block_size";
+    encrypted_metadata_nonce, encrypted_metadata_key, cipher_suite, block_size, multipart_deadline";
 
-fn fixed16(what: &'static str, v: Vec<u8>) -> Result<[u8; 16], StoreError> {
+pub(crate) fn fixed16(what: &'static str, v: Vec<u8>) -> Result<[u8; 16], StoreError> {
     v.try_into()
         .map_err(|v: Vec<u8>| StoreError::corrupt(what, format!("{} bytes, want 16", v.len())))
 }
 
-fn object_from_row(row: &AnyRow) -> Result<ObjectRecord, StoreError> {
+pub(crate) fn object_from_row(row: &AnyRow) -> Result<ObjectRecord, StoreError> {
     Ok(ObjectRecord {
         project_id: fixed16("project id", row.try_get("project_id")?)?,
         bucket: row.try_get("bucket")?,
@@ -163,6 +173,7 @@ fn object_from_row(row: &AnyRow) -> Result<ObjectRecord, StoreError> {
         encrypted_metadata_key: row.try_get("encrypted_metadata_key")?,
         cipher_suite: row.try_get("cipher_suite")?,
         block_size: row.try_get("block_size")?,
+        multipart_deadline: row.try_get("multipart_deadline")?,
     })
 }
 
@@ -196,8 +207,8 @@ pub(crate) async fn delete_streams_tx(
     Ok(pieces)
 }
 
-/// Deletes the segments of one stream inside `tx`, returning the remote
-/// pieces they referenced.
+/// Deletes the segments (and multipart part records) of one stream inside
+/// `tx`, returning the remote pieces they referenced.
 pub(crate) async fn delete_segments_tx(
     tx: &mut Transaction<'static, Any>,
     stream: &[u8],
@@ -208,22 +219,79 @@ pub(crate) async fn delete_segments_tx(
         .fetch_all(&mut **tx)
         .await?;
     for row in &rows {
-        let root: Vec<u8> = row.try_get("root_piece_id")?;
-        let root =
-            PieceId::from_slice(&root).map_err(|e| StoreError::corrupt("root piece id", e))?;
-        let blob: Vec<u8> = row.try_get("pieces")?;
-        for p in decode_pieces(&blob)? {
-            pieces.push(PieceRef {
-                node_id: p.node,
-                piece_id: root.derive(&p.node, p.num as u32),
-            });
-        }
+        pieces.extend(piece_refs(row)?);
     }
     sqlx::query("DELETE FROM segments WHERE stream_id = $1")
         .bind(stream.to_vec())
         .execute(&mut **tx)
         .await?;
+    sqlx::query("DELETE FROM parts WHERE stream_id = $1")
+        .bind(stream.to_vec())
+        .execute(&mut **tx)
+        .await?;
     Ok(pieces)
+}
+
+/// The commit of a pending object inside `tx` (see
+/// [`Store::commit_object`]); `None` (nothing changed) if no pending object
+/// has this stream id. Also clears the multipart deadline.
+pub(crate) async fn commit_tx(
+    tx: &mut Transaction<'static, Any>,
+    stream_id: &[u8; 16],
+    values: &CommitValues,
+) -> Result<Option<Committed>, StoreError> {
+    let r = sqlx::query(
+        "UPDATE objects SET status = 3, segment_count = $1, plain_size = $2, \
+         encrypted_size = $3, encrypted_metadata = $4, encrypted_metadata_nonce = $5, \
+         encrypted_metadata_key = $6, multipart_deadline = 0 WHERE stream_id = $7 AND status = 1",
+    )
+    .bind(values.segment_count)
+    .bind(values.plain_size)
+    .bind(values.encrypted_size)
+    .bind(values.encrypted_metadata.clone())
+    .bind(values.encrypted_metadata_nonce.clone())
+    .bind(values.encrypted_metadata_key.clone())
+    .bind(stream_id.to_vec())
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Ok(None);
+    }
+    for (pos, offset) in &values.plain_offsets {
+        sqlx::query("UPDATE segments SET plain_offset = $1 WHERE stream_id = $2 AND position = $3")
+            .bind(*offset)
+            .bind(stream_id.to_vec())
+            .bind(pos.encode())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects WHERE stream_id = $1"
+    ));
+    let object = object_from_row(
+        &sqlx::query(sql)
+            .bind(stream_id.to_vec())
+            .fetch_one(&mut **tx)
+            .await?,
+    )?;
+    let older: Vec<Vec<u8>> = sqlx::query(
+        "SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2 \
+         AND encrypted_key = $3 AND status = 3 AND stream_id <> $4",
+    )
+    .bind(object.project_id.to_vec())
+    .bind(object.bucket.clone())
+    .bind(object.encrypted_key.clone())
+    .bind(stream_id.to_vec())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("stream_id"))
+    .collect::<Result<_, _>>()?;
+    let replaced_pieces = delete_streams_tx(tx, &older).await?;
+    Ok(Some(Committed {
+        object,
+        replaced_pieces,
+    }))
 }
 
 impl Store {
@@ -248,7 +316,7 @@ impl Store {
         };
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ));
         sqlx::query(sql)
             .bind(rec.project_id.to_vec())
@@ -267,6 +335,7 @@ impl Store {
             .bind(rec.encrypted_metadata_key.clone())
             .bind(rec.cipher_suite)
             .bind(rec.block_size)
+            .bind(rec.multipart_deadline)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -340,62 +409,17 @@ impl Store {
         values: &CommitValues,
     ) -> Result<Option<Committed>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
-            "UPDATE objects SET status = 3, segment_count = $1, plain_size = $2, \
-             encrypted_size = $3, encrypted_metadata = $4, encrypted_metadata_nonce = $5, \
-             encrypted_metadata_key = $6 WHERE stream_id = $7 AND status = 1",
-        )
-        .bind(values.segment_count)
-        .bind(values.plain_size)
-        .bind(values.encrypted_size)
-        .bind(values.encrypted_metadata.clone())
-        .bind(values.encrypted_metadata_nonce.clone())
-        .bind(values.encrypted_metadata_key.clone())
-        .bind(stream_id.to_vec())
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(None);
+        let committed = commit_tx(&mut tx, stream_id, values).await?;
+        match committed {
+            Some(c) => {
+                tx.commit().await?;
+                Ok(Some(c))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(None)
+            }
         }
-        for (pos, offset) in &values.plain_offsets {
-            sqlx::query(
-                "UPDATE segments SET plain_offset = $1 WHERE stream_id = $2 AND position = $3",
-            )
-            .bind(*offset)
-            .bind(stream_id.to_vec())
-            .bind(pos.encode())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE stream_id = $1"
-        ));
-        let object = object_from_row(
-            &sqlx::query(sql)
-                .bind(stream_id.to_vec())
-                .fetch_one(&mut *tx)
-                .await?,
-        )?;
-        let older: Vec<Vec<u8>> = sqlx::query(
-            "SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND encrypted_key = $3 AND status = 3 AND stream_id <> $4",
-        )
-        .bind(object.project_id.to_vec())
-        .bind(object.bucket.clone())
-        .bind(object.encrypted_key.clone())
-        .bind(stream_id.to_vec())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get("stream_id"))
-        .collect::<Result<_, _>>()?;
-        let replaced_pieces = delete_streams_tx(&mut tx, &older).await?;
-        tx.commit().await?;
-        Ok(Some(Committed {
-            object,
-            replaced_pieces,
-        }))
     }
 
     /// Deletes every committed version of a key (and their segments);

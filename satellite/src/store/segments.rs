@@ -7,6 +7,7 @@ use satstore_common::{NodeId, PieceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::objects::PieceRef;
 use super::{Store, StoreError};
 
 const TAG_PIECES: u8 = 0x70;
@@ -174,9 +175,60 @@ pub(crate) fn segment_from_row(row: &AnyRow) -> Result<SegmentRecord, StoreError
     })
 }
 
+/// The remote pieces of a segment row (columns `root_piece_id`, `pieces`).
+pub(crate) fn piece_refs(row: &AnyRow) -> Result<Vec<PieceRef>, StoreError> {
+    let root: Vec<u8> = row.try_get("root_piece_id")?;
+    let root = PieceId::from_slice(&root).map_err(|e| StoreError::corrupt("root piece id", e))?;
+    let blob: Vec<u8> = row.try_get("pieces")?;
+    Ok(decode_pieces(&blob)?
+        .into_iter()
+        .map(|p| PieceRef {
+            node_id: p.node,
+            piece_id: root.derive(&p.node, p.num as u32),
+        })
+        .collect())
+}
+
 impl Store {
-    /// Stores (or replaces) a segment of a stream.
-    pub async fn put_segment(&self, s: &SegmentRecord) -> Result<(), StoreError> {
+    /// Stores (or replaces) a segment of a stream; returns the remote
+    /// pieces of the segment it replaced (for best-effort deletion). A
+    /// segment of a multipart part (part > 0) also drops that part's
+    /// committed record: the part must be committed again (CommitPart).
+    /// `Ok(None)` (nothing stored) if the stream's object exists but is no
+    /// longer pending; the object row is locked meanwhile, so a segment
+    /// never lands in an object being committed.
+    pub async fn put_segment(
+        &self,
+        s: &SegmentRecord,
+    ) -> Result<Option<Vec<PieceRef>>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.engine() {
+            super::Engine::Sqlite => "",
+            super::Engine::Postgres => " FOR UPDATE",
+        };
+        let status = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM objects WHERE stream_id = $1{lock}"
+        )))
+        .bind(s.stream_id.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = status
+            && row.try_get::<i64, _>("status")? != 1
+        {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let old = sqlx::query(
+            "SELECT root_piece_id, pieces FROM segments WHERE stream_id = $1 AND position = $2",
+        )
+        .bind(s.stream_id.to_vec())
+        .bind(s.position.encode())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let replaced = match &old {
+            Some(row) => piece_refs(row)?,
+            None => Vec::new(),
+        };
         sqlx::query(
             "INSERT INTO segments (stream_id, position, created_at, expires_at, root_piece_id, \
              encrypted_key, encrypted_key_nonce, encrypted_size, plain_offset, plain_size, \
@@ -203,9 +255,17 @@ impl Store {
         .bind(encode_redundancy(&s.redundancy))
         .bind(s.inline_data.clone())
         .bind(encode_pieces(&s.pieces))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        if s.position.part != 0 {
+            sqlx::query("DELETE FROM parts WHERE stream_id = $1 AND part_number = $2")
+                .bind(s.stream_id.to_vec())
+                .bind(s.position.part as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(replaced))
     }
 
     /// All segments of a stream in position order.

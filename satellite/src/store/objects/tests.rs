@@ -35,6 +35,7 @@ fn new_object(project_id: [u8; 16], key: &[u8], expires_at: i64) -> ObjectRecord
         encrypted_metadata_key: vec![],
         cipher_suite: 1,
         block_size: 1024,
+        multipart_deadline: 0,
     }
 }
 
