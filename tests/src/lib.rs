@@ -5,6 +5,7 @@
 pub mod data;
 pub mod net;
 pub mod postgres;
+pub mod s3;
 
 pub use data::{DataStream, hash_of};
 pub use net::{Db, TestNet, TestNetBuilder};
