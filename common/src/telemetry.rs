@@ -42,10 +42,11 @@ impl std::str::FromStr for LogFormat {
 }
 
 /// Installs the process-wide tracing subscriber (filter from `RUST_LOG`,
-/// default `info`). Later calls are no-ops, so in-process peers can share it.
+/// default `info`, with the s3s library's per-request error lines off: the
+/// gateway logs every request with its status itself). Later calls are no-ops, so in-process peers can share it.
 pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

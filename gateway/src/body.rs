@@ -25,6 +25,29 @@ impl Sink for uplink::Upload {
     }
 }
 
+impl Sink for uplink::PartUpload {
+    async fn write_all(&mut self, data: &[u8]) -> Result<(), UplinkError> {
+        uplink::PartUpload::write_all(self, data).await
+    }
+}
+
+/// The S3 error for a body that failed mid-stream: a bad aws-chunked
+/// chunk signature is a signature error, anything else an incomplete body.
+fn body_error(e: s3s::StdError) -> s3s::S3Error {
+    let text = format!("{e:?}");
+    if text.contains("SignatureMismatch") {
+        s3err(
+            S3ErrorCode::SignatureDoesNotMatch,
+            "The chunk signature we calculated does not match the signature you provided.",
+        )
+    } else {
+        s3err(
+            S3ErrorCode::IncompleteBody,
+            format!("reading the request body: {e}"),
+        )
+    }
+}
+
 /// What was written.
 pub struct Written {
     /// Bytes written.
@@ -62,12 +85,7 @@ pub async fn drain<S: Sink>(
     let mut len = 0u64;
     if let Some(mut body) = body {
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| {
-                s3err(
-                    S3ErrorCode::IncompleteBody,
-                    format!("reading the request body: {e}"),
-                )
-            })?;
+            let chunk = chunk.map_err(body_error)?;
             hasher.update(&chunk);
             len += chunk.len() as u64;
             sink.write_all(&chunk).await.map_err(uplink_error)?;

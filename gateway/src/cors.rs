@@ -104,7 +104,7 @@ impl CorsRules {
             .iter()
             .map(|r| CORSRule {
                 allowed_headers: (!r.headers.is_empty()).then(|| r.headers.clone()),
-                allowed_methods: r.methods.iter().map(|m| m.clone().into()).collect(),
+                allowed_methods: r.methods.clone(),
                 allowed_origins: r.origins.clone(),
                 expose_headers: (!r.expose.is_empty()).then(|| r.expose.clone()),
                 id: r.id.clone(),

@@ -71,7 +71,8 @@ pub fn uplink_error(e: UplinkError) -> S3Error {
         }
         ErrorKind::Unavailable => S3ErrorCode::ServiceUnavailable,
         ErrorKind::Canceled => S3ErrorCode::RequestTimeout,
-        ErrorKind::UploadDone => S3ErrorCode::NoSuchUpload,
+        ErrorKind::UploadDone | ErrorKind::UploadNotFound => S3ErrorCode::NoSuchUpload,
+        ErrorKind::InvalidPart => S3ErrorCode::InvalidPart,
         _ => {
             tracing::error!(error = %e, "uplink internal error");
             S3ErrorCode::InternalError

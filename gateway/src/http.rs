@@ -63,20 +63,28 @@ fn xml_error(
 impl Handler {
     /// The bucket a request addresses (virtual host or first path segment).
     fn bucket_of(&self, headers: &HeaderMap, path: &str) -> Option<String> {
-        if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-            let host = host.split(':').next().unwrap_or(host);
-            for d in self.domains.iter() {
-                if let Some(b) = host
-                    .strip_suffix(d.as_str())
-                    .and_then(|b| b.strip_suffix('.'))
-                    && !b.is_empty()
-                {
-                    return Some(b.to_string());
-                }
-            }
+        if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok())
+            && let Some(b) = crate::host::bucket_of(&self.domains, host)
+        {
+            return Some(b.to_string());
         }
         let first = path.trim_start_matches('/').split('/').next()?;
         (!first.is_empty()).then(|| first.to_string())
+    }
+
+    /// The object key a request addresses, if any (percent-decoded).
+    fn key_of(&self, headers: &HeaderMap, path: &str) -> Option<String> {
+        let path = path.trim_start_matches('/');
+        let virtual_host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| crate::host::bucket_of(&self.domains, h).is_some());
+        let raw = if virtual_host {
+            path
+        } else {
+            path.split_once('/')?.1
+        };
+        (!raw.is_empty()).then(|| percent_decode(raw))
     }
 
     async fn cors_rules(&self, bucket: Option<&str>) -> Option<CorsRules> {
@@ -223,6 +231,7 @@ impl Handler {
         let started = Instant::now();
         let method = req.method().clone();
         let bucket = self.bucket_of(req.headers(), req.uri().path());
+        let key = self.key_of(req.headers(), req.uri().path());
         let origin = req
             .headers()
             .get(header::ORIGIN)
@@ -274,7 +283,7 @@ impl Handler {
             }
         };
         if resp.status().as_u16() >= 400 {
-            resp = with_request_id(resp, &id).await;
+            resp = with_request_id(resp, &id, bucket.as_deref(), key.as_deref()).await;
         }
         if let Some(origin) = origin.as_deref()
             && method != Method::OPTIONS
@@ -306,9 +315,43 @@ impl Handler {
     }
 }
 
-/// Adds `<RequestId>` to an S3 error body that lacks one (errors raised
-/// inside s3s, such as signature failures, carry none).
-async fn with_request_id(resp: Response<s3s::Body>, id: &str) -> Response<s3s::Body> {
+/// Decodes %XX escapes (invalid escapes stay as they are).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Escapes text for an XML element.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Completes an S3 error body: a standard `<Message>` when s3s gave none,
+/// `<Key>` / `<BucketName>` for NoSuchKey / NoSuchBucket, and the
+/// `<RequestId>` (errors raised inside s3s, such as signature failures,
+/// carry none).
+async fn with_request_id(
+    resp: Response<s3s::Body>,
+    id: &str,
+    bucket: Option<&str>,
+    key: Option<&str>,
+) -> Response<s3s::Body> {
     let is_xml = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -331,6 +374,24 @@ async fn with_request_id(resp: Response<s3s::Body>, id: &str) -> Response<s3s::B
         && let Some(msg) = standard_message(code)
     {
         text = text.replacen("</Code>", &format!("</Code><Message>{msg}</Message>"), 1);
+    }
+    let code = text
+        .split("<Code>")
+        .nth(1)
+        .and_then(|r| r.split("</Code>").next())
+        .unwrap_or_default()
+        .to_string();
+    let extra = match (code.as_str(), bucket, key) {
+        ("NoSuchKey", _, Some(k)) if !text.contains("<Key>") => {
+            format!("<Key>{}</Key>", xml_escape(k))
+        }
+        ("NoSuchBucket", Some(b), _) if !text.contains("<BucketName>") => {
+            format!("<BucketName>{}</BucketName>", xml_escape(b))
+        }
+        _ => String::new(),
+    };
+    if !extra.is_empty() {
+        text = text.replacen("</Error>", &format!("{extra}</Error>"), 1);
     }
     let new = if !text.contains("<RequestId>") && text.contains("</Error>") {
         text.replacen(

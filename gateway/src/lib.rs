@@ -10,6 +10,7 @@ pub mod config;
 pub mod cors;
 pub mod crypto;
 pub mod error;
+pub mod host;
 pub mod http;
 pub mod meta;
 pub mod metrics;

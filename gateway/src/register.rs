@@ -71,3 +71,111 @@ pub async fn register(
         display_name,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use satstore_common::NodeId;
+    use satstore_common::macaroon::ApiKey;
+    use uplink::encryption::{EncryptionStore, Key, PathCipher};
+
+    use super::*;
+    use crate::store::testing::sqlite_store;
+
+    fn sample_grant() -> String {
+        let id = NodeId::from_public_key(&[4; 32]);
+        Access::new(
+            format!("{id}@127.0.0.1:7777").parse().unwrap(),
+            ApiKey::new(b"api key secret"),
+            EncryptionStore::new(Key::from_bytes([7; 32]), PathCipher::AesGcm),
+        )
+        .serialize()
+    }
+
+    #[tokio::test]
+    async fn registration_stores_only_sealed_values_that_open_with_the_credentials() {
+        let (store, dir) = sqlite_store().await;
+        let grant = sample_grant();
+        let c = register(&store, &grant, Some("Ann@Example.com"), None)
+            .await
+            .unwrap();
+        assert_eq!(c.display_name, "Ann");
+        let user = store
+            .user_by_lookup(&crypto::lookup(&c.access_key))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.id, c.canonical_id);
+        // Case-insensitive email lookup finds the same user.
+        assert_eq!(
+            store
+                .user_by_email("ann@example.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            c.canonical_id
+        );
+        // The secret opens with the key id; the grant with the secret; not crosswise.
+        let secret = crypto::open(
+            &crypto::secret_sealing_key(&c.access_key),
+            "secret",
+            &user.sealed_secret,
+        )
+        .unwrap();
+        assert_eq!(secret, c.secret_key.as_bytes());
+        let opened = crypto::open(
+            &crypto::grant_sealing_key(&c.secret_key),
+            "grant",
+            &user.sealed_grant,
+        )
+        .unwrap();
+        assert_eq!(opened, grant.as_bytes());
+        assert!(
+            crypto::open(
+                &crypto::grant_sealing_key(&c.access_key),
+                "grant",
+                &user.sealed_grant
+            )
+            .is_err()
+        );
+        // Nothing in the database file reveals the key id, secret or grant.
+        store.close().await;
+        let mut raw = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            raw.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        }
+        let hay = String::from_utf8_lossy(&raw);
+        for needle in [&c.access_key, &c.secret_key, &grant[..40]] {
+            assert!(!hay.contains(needle), "database holds {needle}");
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_grants_and_duplicate_emails_are_refused() {
+        let (store, _dir) = sqlite_store().await;
+        assert!(matches!(
+            register(&store, "not a grant", None, None).await,
+            Err(GatewayError::Uplink(_))
+        ));
+        assert!(matches!(
+            register(&store, &sample_grant(), Some("no-at-sign"), None).await,
+            Err(GatewayError::InvalidArgument(_))
+        ));
+        register(&store, &sample_grant(), Some("a@b.c"), None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            register(&store, &sample_grant(), Some("A@B.C"), None).await,
+            Err(GatewayError::Conflict(_))
+        ));
+        // Two registrations of one grant are two users with their own ids.
+        let x = register(&store, &sample_grant(), None, Some("x"))
+            .await
+            .unwrap();
+        let y = register(&store, &sample_grant(), None, Some("y"))
+            .await
+            .unwrap();
+        assert_ne!(x.canonical_id, y.canonical_id);
+        assert_ne!(x.access_key, y.access_key);
+    }
+}

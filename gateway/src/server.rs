@@ -6,7 +6,6 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
 use s3s::config::{S3Config, StaticConfigProvider};
-use s3s::host::MultiDomain;
 use s3s::service::S3ServiceBuilder;
 use satstore_common::telemetry::{Readiness, serve_metrics};
 use tokio::net::TcpListener;
@@ -16,6 +15,7 @@ use uplink::UplinkConfig;
 
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
+use crate::host::Domains;
 use crate::http::{Handler, RecordOperation};
 use crate::metrics::GatewayMetrics;
 use crate::state::Gateway;
@@ -100,11 +100,7 @@ pub async fn start(
     let mut s3_config = S3Config::default();
     s3_config.presigned_url_max_skew_time_secs = config.max_clock_skew.as_secs() as u32;
     builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
-    if !config.domains.is_empty() {
-        let host = MultiDomain::new(config.domains.iter().map(String::as_str))
-            .map_err(|e| GatewayError::InvalidArgument(format!("domains: {e}")))?;
-        builder.set_host(host);
-    }
+    builder.set_host(Domains(config.domains.clone()));
     let handler = Handler {
         s3: builder.build(),
         gw: gateway.clone(),

@@ -51,8 +51,8 @@ pub async fn list(
     // Folder listing matches S3's "/" delimiter; anything else lists
     // everything below and rolls up here.
     let recursive = delimiter != Some("/");
-    let mut cursor = if marker.starts_with(dir) {
-        marker[dir.len()..].to_string()
+    let mut cursor = if let Some(rest) = marker.strip_prefix(dir) {
+        rest.to_string()
     } else if marker < dir {
         String::new()
     } else {

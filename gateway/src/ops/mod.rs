@@ -6,7 +6,7 @@ mod acl;
 mod buckets;
 mod cors;
 pub(crate) mod list;
-// mod multipart;
+mod multipart;
 mod objects;
 
 use s3s::dto::*;
@@ -41,6 +41,12 @@ route! {
     copy_object(CopyObjectInput) -> CopyObjectOutput => objects::copy;
     list_objects(ListObjectsInput) -> ListObjectsOutput => list::list_v1;
     list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output => list::list_v2;
+    create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput => multipart::create;
+    upload_part(UploadPartInput) -> UploadPartOutput => multipart::upload_part;
+    complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput => multipart::complete;
+    abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput => multipart::abort;
+    list_parts(ListPartsInput) -> ListPartsOutput => multipart::list_parts;
+    list_multipart_uploads(ListMultipartUploadsInput) -> ListMultipartUploadsOutput => multipart::list_uploads;
     get_bucket_acl(GetBucketAclInput) -> GetBucketAclOutput => acl::get_bucket;
     put_bucket_acl(PutBucketAclInput) -> PutBucketAclOutput => acl::put_bucket;
     get_object_acl(GetObjectAclInput) -> GetObjectAclOutput => acl::get_object;

@@ -4,7 +4,7 @@
 use md5::{Digest, Md5};
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
-use uplink::{CommitUploadOptions, ErrorKind, ListUploadsOptions, UploadOptions, UplinkError};
+use uplink::{CommitUploadOptions, ErrorKind, ListUploadsOptions, UplinkError, UploadOptions};
 
 use super::acl::canned_or_private;
 use super::objects::{headers_of, set_object_acl};
@@ -27,7 +27,10 @@ impl Pending {
     fn encode(&self) -> String {
         let mut lines = Vec::new();
         if let Some(acl) = &self.acl {
-            lines.push(format!("acl\t{}", acl.to_text().replace('\t', " ").replace('\n', ";")));
+            lines.push(format!(
+                "acl\t{}",
+                acl.to_text().replace('\t', " ").replace('\n', ";")
+            ));
         }
         for (k, v) in self.meta.to_custom() {
             lines.push(format!("m\t{}\t{}", escape(&k), escape(&v)));
@@ -63,7 +66,9 @@ impl Pending {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
 }
 
 fn unescape(s: &str) -> String {
@@ -94,7 +99,13 @@ fn no_such_upload() -> s3s::S3Error {
 /// Uplink errors about an upload id mean NoSuchUpload to S3.
 fn upload_error(e: UplinkError) -> s3s::S3Error {
     match e.kind() {
-        ErrorKind::ObjectNotFound | ErrorKind::UploadDone | ErrorKind::InvalidArgument => no_such_upload(),
+        ErrorKind::ObjectNotFound | ErrorKind::UploadDone | ErrorKind::UploadNotFound => {
+            no_such_upload()
+        }
+        ErrorKind::InvalidPart => s3err(
+            S3ErrorCode::InvalidPart,
+            format!("One or more of the specified parts could not be found: {e}"),
+        ),
         _ => uplink_error(e),
     }
 }
@@ -132,7 +143,9 @@ pub async fn create(
         .await
         .map_err(uplink_error)?;
     let sealed = gw.seal("upload", pending.encode().as_bytes());
-    gw.store().put_upload(&info.upload_id, &i.bucket, &i.key, &sealed).await?;
+    gw.store()
+        .put_upload(&info.upload_id, &i.bucket, &i.key, &sealed)
+        .await?;
     Ok(S3Response::new(CreateMultipartUploadOutput {
         bucket: Some(i.bucket),
         key: Some(i.key),
@@ -142,14 +155,25 @@ pub async fn create(
 }
 
 /// UploadPart: streams the body into the part, MD5 as its ETag.
-pub async fn upload_part(gw: &Gateway, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+pub async fn upload_part(
+    gw: &Gateway,
+    req: S3Request<UploadPartInput>,
+) -> S3Result<S3Response<UploadPartOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     if !(1..=MAX_PART_NUMBER).contains(&i.part_number) {
-        return Err(s3err(S3ErrorCode::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
+        return Err(s3err(
+            S3ErrorCode::InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+        ));
     }
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw.store().upload(&i.upload_id, &i.bucket, &i.key).await?.is_none() {
+    if gw
+        .store()
+        .upload(&i.upload_id, &i.bucket, &i.key)
+        .await?
+        .is_none()
+    {
         return Err(no_such_upload());
     }
     let mut part = target
@@ -157,7 +181,14 @@ pub async fn upload_part(gw: &Gateway, req: S3Request<UploadPartInput>) -> S3Res
         .upload_part(&i.bucket, &i.key, &i.upload_id, i.part_number as u32)
         .await
         .map_err(upload_error)?;
-    let written = match body::drain(i.body, &mut part, i.content_length, i.content_md5.as_deref()).await {
+    let written = match body::drain(
+        i.body,
+        &mut part,
+        i.content_length,
+        i.content_md5.as_deref(),
+    )
+    .await
+    {
         Ok(w) => w,
         Err(e) => {
             let _ = part.abort().await;
@@ -219,10 +250,18 @@ pub async fn complete(
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| Pending::decode(&t))
-        .ok_or_else(|| s3err(S3ErrorCode::InternalError, "stored upload metadata is corrupt"))?;
+        .ok_or_else(|| {
+            s3err(
+                S3ErrorCode::InternalError,
+                "stored upload metadata is corrupt",
+            )
+        })?;
     let requested = i.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
     if requested.is_empty() {
-        return Err(s3err(S3ErrorCode::MalformedXML, "You must specify at least one part"));
+        return Err(s3err(
+            S3ErrorCode::MalformedXML,
+            "You must specify at least one part",
+        ));
     }
     let uploaded = all_parts(&target.project, &i.bucket, &i.key, &i.upload_id).await?;
     let mut numbers = Vec::with_capacity(requested.len());
@@ -240,10 +279,15 @@ pub async fn complete(
         let invalid = || {
             s3err(
                 S3ErrorCode::InvalidPart,
-                format!("One or more of the specified parts could not be found (part {number}), or its entity tag did not match."),
+                format!(
+                    "One or more of the specified parts could not be found (part {number}), or its entity tag did not match."
+                ),
             )
         };
-        let found = uploaded.iter().find(|u| u.part_number as i32 == number).ok_or_else(invalid)?;
+        let found = uploaded
+            .iter()
+            .find(|u| u.part_number as i32 == number)
+            .ok_or_else(invalid)?;
         let stored = String::from_utf8_lossy(&found.etag).to_string();
         if let Some(given) = &p.e_tag
             && given.value().trim_matches('"') != stored
@@ -281,8 +325,20 @@ pub async fn complete(
         .await
         .map_err(upload_error)?;
     gw.store().delete_upload(&i.upload_id).await?;
-    let acl = pending.acl.clone().unwrap_or_else(|| Acl::private(&target.owner_id));
-    set_object_acl(gw, &actor, &i.bucket, &i.key, "", pending.acl.is_some(), &acl).await?;
+    let acl = pending
+        .acl
+        .clone()
+        .unwrap_or_else(|| Acl::private(&target.owner_id));
+    set_object_acl(
+        gw,
+        &actor,
+        &i.bucket,
+        &i.key,
+        "",
+        pending.acl.is_some(),
+        &acl,
+    )
+    .await?;
     Ok(S3Response::new(CompleteMultipartUploadOutput {
         bucket: Some(i.bucket.clone()),
         key: Some(i.key.clone()),
@@ -300,7 +356,12 @@ pub async fn abort(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw.store().upload(&i.upload_id, &i.bucket, &i.key).await?.is_none() {
+    if gw
+        .store()
+        .upload(&i.upload_id, &i.bucket, &i.key)
+        .await?
+        .is_none()
+    {
         return Err(no_such_upload());
     }
     target
@@ -313,11 +374,19 @@ pub async fn abort(
 }
 
 /// ListParts.
-pub async fn list_parts(gw: &Gateway, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+pub async fn list_parts(
+    gw: &Gateway,
+    req: S3Request<ListPartsInput>,
+) -> S3Result<S3Response<ListPartsOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw.store().upload(&i.upload_id, &i.bucket, &i.key).await?.is_none() {
+    if gw
+        .store()
+        .upload(&i.upload_id, &i.bucket, &i.key)
+        .await?
+        .is_none()
+    {
         return Err(no_such_upload());
     }
     let max = i.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
@@ -328,7 +397,10 @@ pub async fn list_parts(gw: &Gateway, req: S3Request<ListPartsInput>) -> S3Resul
         .await
         .map_err(upload_error)?;
     let next = parts.last().map(|p| p.part_number as i32);
-    let owner = crate::acl::policy::owner(&target.owner_id, &gw.display_name(&target.owner_id).await.unwrap_or_default());
+    let owner = crate::acl::policy::owner(
+        &target.owner_id,
+        &gw.display_name(&target.owner_id).await.unwrap_or_default(),
+    );
     Ok(S3Response::new(ListPartsOutput {
         bucket: Some(i.bucket),
         key: Some(i.key),
@@ -367,7 +439,11 @@ pub async fn list_uploads(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Read).await?;
-    target.project.stat_bucket(&i.bucket).await.map_err(uplink_error)?;
+    target
+        .project
+        .stat_bucket(&i.bucket)
+        .await
+        .map_err(uplink_error)?;
     let max = i.max_uploads.unwrap_or(1000).clamp(0, 1000) as usize;
     let opts = ListUploadsOptions {
         prefix: i.prefix.clone().unwrap_or_default(),
@@ -380,7 +456,10 @@ pub async fn list_uploads(
         .await
         .map_err(uplink_error)?;
     let last = uploads.last().map(|u| (u.key.clone(), u.upload_id.clone()));
-    let owner = crate::acl::policy::owner(&target.owner_id, &gw.display_name(&target.owner_id).await.unwrap_or_default());
+    let owner = crate::acl::policy::owner(
+        &target.owner_id,
+        &gw.display_name(&target.owner_id).await.unwrap_or_default(),
+    );
     Ok(S3Response::new(ListMultipartUploadsOutput {
         bucket: Some(i.bucket),
         prefix: i.prefix,
@@ -388,7 +467,11 @@ pub async fn list_uploads(
         upload_id_marker: i.upload_id_marker,
         max_uploads: Some(max as i32),
         is_truncated: Some(more),
-        next_key_marker: if more { last.as_ref().map(|l| l.0.clone()) } else { None },
+        next_key_marker: if more {
+            last.as_ref().map(|l| l.0.clone())
+        } else {
+            None
+        },
         next_upload_id_marker: if more { last.map(|l| l.1) } else { None },
         uploads: Some(
             uploads

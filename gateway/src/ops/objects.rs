@@ -17,6 +17,22 @@ use crate::state::{Actor, Gateway};
 /// Largest object a single PUT may carry (S3's limit).
 const MAX_PUT_SIZE: i64 = 5 * 1024 * 1024 * 1024;
 
+/// Stats an object; a missing bucket is NoSuchBucket, not NoSuchKey.
+pub(crate) async fn stat(project: &Project, bucket: &str, key: &str) -> S3Result<Object> {
+    match project.stat_object(bucket, key).await {
+        Ok(o) => Ok(o),
+        Err(e) if e.kind() == ErrorKind::ObjectNotFound => {
+            if let Err(b) = project.stat_bucket(bucket).await
+                && b.kind() == ErrorKind::BucketNotFound
+            {
+                return Err(uplink_error(b));
+            }
+            Err(uplink_error(e))
+        }
+        Err(e) => Err(uplink_error(e)),
+    }
+}
+
 fn last_modified(o: &Object) -> Timestamp {
     Timestamp::from(o.system.created)
 }
@@ -231,11 +247,43 @@ pub async fn get(
     let target = gw
         .resolve(&actor, &i.bucket, Some(&i.key), Perm::Read)
         .await?;
-    let object = target
-        .project
-        .stat_object(&i.bucket, &i.key)
-        .await
-        .map_err(uplink_error)?;
+    // A plain GET starts the download at once (one satellite round trip
+    // fewer); conditions and ranges need the object's size and ETag first.
+    let plain = i.range.is_none()
+        && i.if_match.is_none()
+        && i.if_none_match.is_none()
+        && i.if_modified_since.is_none()
+        && i.if_unmodified_since.is_none();
+    let mut started = None;
+    let object = if plain {
+        match target
+            .project
+            .download_object(
+                &i.bucket,
+                &i.key,
+                &DownloadOptions {
+                    offset: 0,
+                    length: -1,
+                },
+            )
+            .await
+        {
+            Ok(dl) => {
+                let o = dl.info().clone();
+                started = Some(dl);
+                o
+            }
+            Err(e) if e.kind() == ErrorKind::ObjectNotFound => {
+                return Err(stat(&target.project, &i.bucket, &i.key)
+                    .await
+                    .err()
+                    .unwrap_or_else(|| uplink_error(e)));
+            }
+            Err(e) => return Err(uplink_error(e)),
+        }
+    } else {
+        stat(&target.project, &i.bucket, &i.key).await?
+    };
     let meta = ObjectMeta::from_custom(&object.custom);
     let etag = meta.etag();
     let modified = last_modified(&object);
@@ -253,7 +301,9 @@ pub async fn get(
         Some(r) => (r.start, r.end - r.start),
         None => (0, size),
     };
-    let body = if length == 0 {
+    let body = if let Some(dl) = started {
+        body::download_body(dl)
+    } else if length == 0 {
         StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
     } else {
         let dl = target
@@ -315,11 +365,7 @@ pub async fn head(
     let target = gw
         .resolve(&actor, &i.bucket, Some(&i.key), Perm::Read)
         .await?;
-    let object = target
-        .project
-        .stat_object(&i.bucket, &i.key)
-        .await
-        .map_err(uplink_error)?;
+    let object = stat(&target.project, &i.bucket, &i.key).await?;
     let meta = ObjectMeta::from_custom(&object.custom);
     let etag = meta.etag();
     let modified = last_modified(&object);
@@ -473,11 +519,7 @@ pub async fn copy(
         .resolve(&actor, src_bucket, Some(src_key), Perm::Read)
         .await?;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    let object = source
-        .project
-        .stat_object(src_bucket, src_key)
-        .await
-        .map_err(uplink_error)?;
+    let object = stat(&source.project, src_bucket, src_key).await?;
     let src_meta = ObjectMeta::from_custom(&object.custom);
     check_conditions(
         &src_meta.etag(),
