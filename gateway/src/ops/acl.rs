@@ -240,6 +240,20 @@ async fn requested_acl(
     Ok(Acl { grants })
 }
 
+/// The five `x-amz-grant-*` headers of a Put*Acl input with their
+/// permissions.
+macro_rules! grant_headers {
+    ($i:expr) => {
+        [
+            ($i.grant_full_control.as_ref(), Perm::FullControl),
+            ($i.grant_read.as_ref(), Perm::Read),
+            ($i.grant_read_acp.as_ref(), Perm::ReadAcp),
+            ($i.grant_write.as_ref(), Perm::Write),
+            ($i.grant_write_acp.as_ref(), Perm::WriteAcp),
+        ]
+    };
+}
+
 /// GetBucketAcl.
 pub async fn get_bucket(
     gw: &Gateway,
@@ -286,13 +300,7 @@ pub async fn put_bucket(
         &s.user.id,
         i.acl.as_ref().map(|a| a.as_str()),
         i.access_control_policy,
-        [
-            (i.grant_full_control.as_ref(), Perm::FullControl),
-            (i.grant_read.as_ref(), Perm::Read),
-            (i.grant_read_acp.as_ref(), Perm::ReadAcp),
-            (i.grant_write.as_ref(), Perm::Write),
-            (i.grant_write_acp.as_ref(), Perm::WriteAcp),
-        ],
+        grant_headers!(i),
     )
     .await?;
     apply_acl(gw, &s.access, &i.bucket, "", &s.user.id, &acl).await?;
@@ -352,13 +360,7 @@ pub async fn put_object(
         &s.user.id,
         i.acl.as_ref().map(|a| a.as_str()),
         i.access_control_policy,
-        [
-            (i.grant_full_control.as_ref(), Perm::FullControl),
-            (i.grant_read.as_ref(), Perm::Read),
-            (i.grant_read_acp.as_ref(), Perm::ReadAcp),
-            (i.grant_write.as_ref(), Perm::Write),
-            (i.grant_write_acp.as_ref(), Perm::WriteAcp),
-        ],
+        grant_headers!(i),
     )
     .await?;
     apply_acl(gw, &s.access, &i.bucket, &i.key, &s.user.id, &acl).await?;

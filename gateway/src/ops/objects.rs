@@ -231,6 +231,40 @@ fn byte_range(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Ran
     }
 }
 
+/// The headers a GET or HEAD answers with: stored ones, replaced by the
+/// request's `response-*` overrides.
+struct Shown {
+    content_type: String,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    expires: Option<Timestamp>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shown(
+    meta: &ObjectMeta,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    expires: Option<Timestamp>,
+) -> Shown {
+    let h = &meta.headers;
+    Shown {
+        content_type: content_type
+            .or_else(|| h.content_type.clone())
+            .unwrap_or_else(|| "application/octet-stream".to_string()),
+        cache_control: cache_control.or_else(|| h.cache_control.clone()),
+        content_disposition: content_disposition.or_else(|| h.content_disposition.clone()),
+        content_encoding: content_encoding.or_else(|| h.content_encoding.clone()),
+        content_language: content_language.or_else(|| h.content_language.clone()),
+        expires: expires.or_else(|| meta.expires()),
+    }
+}
+
 /// GetObject.
 pub async fn get(
     gw: &Gateway,
@@ -320,7 +354,15 @@ pub async fn get(
             .map_err(uplink_error)?;
         body::download_body(dl)
     };
-    let h = &meta.headers;
+    let sh = shown(
+        &meta,
+        i.response_content_type,
+        i.response_cache_control,
+        i.response_content_disposition,
+        i.response_content_encoding,
+        i.response_content_language,
+        i.response_expires,
+    );
     let output = GetObjectOutput {
         accept_ranges: Some("bytes".into()),
         body: Some(body),
@@ -328,21 +370,12 @@ pub async fn get(
         content_range: range
             .as_ref()
             .map(|r| format!("bytes {}-{}/{}", r.start, r.end - 1, size)),
-        content_type: i
-            .response_content_type
-            .or_else(|| h.content_type.clone())
-            .or_else(|| Some("application/octet-stream".to_string())),
-        cache_control: i.response_cache_control.or_else(|| h.cache_control.clone()),
-        content_disposition: i
-            .response_content_disposition
-            .or_else(|| h.content_disposition.clone()),
-        content_encoding: i
-            .response_content_encoding
-            .or_else(|| h.content_encoding.clone()),
-        content_language: i
-            .response_content_language
-            .or_else(|| h.content_language.clone()),
-        expires: i.response_expires.or_else(|| meta.expires()),
+        content_type: Some(sh.content_type),
+        cache_control: sh.cache_control,
+        content_disposition: sh.content_disposition,
+        content_encoding: sh.content_encoding,
+        content_language: sh.content_language,
+        expires: sh.expires,
         e_tag: Some(etag),
         last_modified: Some(modified),
         metadata: meta.user_metadata(),
@@ -379,25 +412,24 @@ pub async fn head(
     )?;
     let size = object.system.content_length.max(0) as u64;
     let range = byte_range(i.range.as_ref(), size)?;
-    let h = &meta.headers;
+    let sh = shown(
+        &meta,
+        i.response_content_type,
+        i.response_cache_control,
+        i.response_content_disposition,
+        i.response_content_encoding,
+        i.response_content_language,
+        i.response_expires,
+    );
     Ok(S3Response::new(HeadObjectOutput {
         accept_ranges: Some("bytes".into()),
         content_length: Some(range.as_ref().map_or(size, |r| r.end - r.start) as i64),
-        content_type: i
-            .response_content_type
-            .or_else(|| h.content_type.clone())
-            .or_else(|| Some("application/octet-stream".to_string())),
-        cache_control: i.response_cache_control.or_else(|| h.cache_control.clone()),
-        content_disposition: i
-            .response_content_disposition
-            .or_else(|| h.content_disposition.clone()),
-        content_encoding: i
-            .response_content_encoding
-            .or_else(|| h.content_encoding.clone()),
-        content_language: i
-            .response_content_language
-            .or_else(|| h.content_language.clone()),
-        expires: i.response_expires.or_else(|| meta.expires()),
+        content_type: Some(sh.content_type),
+        cache_control: sh.cache_control,
+        content_disposition: sh.content_disposition,
+        content_encoding: sh.content_encoding,
+        content_language: sh.content_language,
+        expires: sh.expires,
         e_tag: Some(etag),
         last_modified: Some(modified),
         metadata: meta.user_metadata(),
