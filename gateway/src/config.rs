@@ -43,6 +43,10 @@ pub struct GatewayConfig {
     /// Largest clock skew accepted in signed requests. Default: `"15m"`.
     #[serde(with = "duration")]
     pub max_clock_skew: Duration,
+    /// Serve `POST /_satstore/register` (anyone holding a valid access
+    /// grant may turn it into S3 credentials, as with `gateway register`).
+    /// Default: `true`.
+    pub allow_registration: bool,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
 }
@@ -60,6 +64,7 @@ impl Default for GatewayConfig {
             max_concurrent_requests: 512,
             header_timeout: Duration::from_secs(30),
             max_clock_skew: Duration::from_secs(15 * 60),
+            allow_registration: true,
             log_format: LogFormat::Plain,
         }
     }

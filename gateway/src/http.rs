@@ -36,6 +36,7 @@ pub struct Handler {
     pub(crate) gw: Gateway,
     pub(crate) limit: Arc<Semaphore>,
     pub(crate) domains: Arc<Vec<String>>,
+    pub(crate) allow_registration: bool,
 }
 
 fn request_id() -> String {
@@ -213,6 +214,76 @@ impl Handler {
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
 
+    /// `POST /_satstore/register`: registers an access grant (JSON body,
+    /// see [`crate::register::RegisterRequest`]) and answers the new
+    /// credentials as JSON. Anyone holding a valid grant may register it,
+    /// as with the CLI; `allow_registration = false` turns it off.
+    async fn register(&self, req: Request<hyper::body::Incoming>, id: &str) -> Response<s3s::Body> {
+        let json = |status: StatusCode, body: serde_json::Value| {
+            let mut resp = Response::new(s3s::Body::from(body.to_string()));
+            *resp.status_mut() = status;
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        };
+        let error = |status: StatusCode, msg: String| {
+            json(
+                status,
+                serde_json::json!({ "error": msg, "request_id": id }),
+            )
+        };
+        if !self.allow_registration {
+            return error(
+                StatusCode::FORBIDDEN,
+                "registration over HTTP is turned off on this gateway".into(),
+            );
+        }
+        if req.method() != Method::POST {
+            return error(StatusCode::METHOD_NOT_ALLOWED, "use POST".into());
+        }
+        let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+            .collect()
+            .await
+        {
+            Ok(b) => b.to_bytes(),
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+        };
+        let parsed: crate::register::RegisterRequest = match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("expected JSON {{\"access_grant\": ...}}: {e}"),
+                );
+            }
+        };
+        match crate::register::register(
+            self.gw.store(),
+            parsed.access_grant.trim(),
+            parsed.email.as_deref(),
+            parsed.display_name.as_deref(),
+        )
+        .await
+        {
+            Ok(c) => json(StatusCode::OK, serde_json::to_value(&c).unwrap_or_default()),
+            Err(crate::GatewayError::Conflict(m)) => {
+                error(StatusCode::CONFLICT, format!("already registered: {m}"))
+            }
+            Err(e @ (crate::GatewayError::Uplink(_) | crate::GatewayError::InvalidArgument(_))) => {
+                error(StatusCode::BAD_REQUEST, e.to_string())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "registration failed");
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "registration failed".into(),
+                )
+            }
+        }
+    }
+
     /// Serves one request.
     pub async fn handle(
         self,
@@ -245,7 +316,9 @@ impl Handler {
         {
             self.gw.inner.metrics.add_in(n);
         }
-        let (operation, mut resp) = if method == Method::OPTIONS {
+        let (operation, mut resp) = if req.uri().path() == crate::register::REGISTER_PATH {
+            ("Register".to_string(), self.register(req, &id).await)
+        } else if method == Method::OPTIONS {
             (
                 "OPTIONS".to_string(),
                 self.preflight(req.headers(), bucket.as_deref(), &id).await,

@@ -22,7 +22,7 @@ pub mod store;
 
 pub use config::GatewayConfig;
 pub use error::GatewayError;
-pub use register::{Credentials, register};
+pub use register::{Credentials, register, register_http};
 pub use server::{GatewayHandle, GatewayListeners, start};
 pub use state::Gateway;
 pub use store::Store;

@@ -1,13 +1,33 @@
 //! Registering S3 users: new credentials for an access grant.
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde::{Deserialize, Serialize};
 use uplink::Access;
 
 use crate::crypto;
 use crate::error::GatewayError;
 use crate::store::{Store, UserRecord, now_unix};
 
+/// Path of the HTTP registration endpoint on the S3 listener (`_` makes it
+/// an invalid bucket name, so it never shadows a bucket).
+pub const REGISTER_PATH: &str = "/_satstore/register";
+
+/// Body of a `POST /_satstore/register`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// Serialized access grant.
+    pub access_grant: String,
+    /// Email for email grants.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Display name shown as owner.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
 /// What a registration hands back to the user (shown once).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     /// S3 access key id.
     pub access_key: String,
@@ -70,6 +90,54 @@ pub async fn register(
         canonical_id,
         display_name,
     })
+}
+
+/// Registers `grant` through a gateway's HTTP endpoint (`endpoint` =
+/// `http://host:port`).
+pub async fn register_http(
+    endpoint: &str,
+    grant: &str,
+    email: Option<&str>,
+    display_name: Option<&str>,
+) -> Result<Credentials, GatewayError> {
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let body = serde_json::to_vec(&RegisterRequest {
+        access_grant: grant.to_string(),
+        email: email.map(str::to_string),
+        display_name: display_name.map(str::to_string),
+    })
+    .map_err(|e| GatewayError::InvalidArgument(e.to_string()))?;
+    let uri = format!("{}{REGISTER_PATH}", endpoint.trim_end_matches('/'));
+    let req = http::Request::post(&uri)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| GatewayError::InvalidArgument(format!("{uri}: {e}")))?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| GatewayError::Io(format!("POST {uri}"), std::io::Error::other(e)))?;
+    let status = resp.status();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| GatewayError::Io(format!("read answer of {uri}"), std::io::Error::other(e)))?
+        .to_bytes();
+    if !status.is_success() {
+        let msg = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        return Err(if status == http::StatusCode::CONFLICT {
+            GatewayError::Conflict(msg)
+        } else {
+            GatewayError::InvalidArgument(format!("{status}: {msg}"))
+        });
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| GatewayError::Corrupt(format!("registration answer: {e}")))
 }
 
 #[cfg(test)]

@@ -106,6 +106,7 @@ pub async fn start(
         gw: gateway.clone(),
         limit: Arc::new(Semaphore::new(config.max_concurrent_requests)),
         domains: Arc::new(config.domains.clone()),
+        allow_registration: config.allow_registration,
     };
 
     let addr = listeners

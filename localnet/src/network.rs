@@ -182,10 +182,15 @@ impl Localnet {
                 &format!("{}-2", self.config.passphrase),
             )
             .await?;
-            let store = handle.gateway().store();
             let mut users = Vec::new();
             for (access, email) in [(&self.access, S3_EMAILS[0]), (&second, S3_EMAILS[1])] {
-                let c = gateway::register(store, &access.serialize(), Some(email), None).await?;
+                let c = gateway::register_http(
+                    &handle.endpoint(),
+                    &access.serialize(),
+                    Some(email),
+                    None,
+                )
+                .await?;
                 users.push(S3Credentials {
                     endpoint: String::new(),
                     access_key: c.access_key,

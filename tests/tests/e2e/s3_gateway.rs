@@ -290,3 +290,44 @@ async fn virtual_host_addressing_metrics_and_restart() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn http_registration_makes_working_credentials_and_refuses_bad_input() {
+    let net = TestNet::start().await.expect("start network");
+    let endpoint = net.net().gateway().endpoint();
+    let grant = net.net().access().serialize();
+    let c = gateway::register_http(&endpoint, &grant, Some("third@example.com"), Some("Third"))
+        .await
+        .expect("register");
+    assert_eq!(c.display_name, "Third");
+    let client = S3Client::new(&endpoint, &c.access_key, &c.secret_key).unwrap();
+    assert_eq!(
+        client.create_bucket("third").await.unwrap().status,
+        StatusCode::OK
+    );
+    // A taken email, a bad grant and a bad email are refused with reasons.
+    match gateway::register_http(&endpoint, &grant, Some("THIRD@example.com"), None).await {
+        Err(gateway::GatewayError::Conflict(m)) => {
+            assert!(m.to_lowercase().contains("third@example.com"), "{m}")
+        }
+        other => panic!("want a conflict, got {other:?}"),
+    }
+    match gateway::register_http(&endpoint, "not-a-grant", None, None).await {
+        Err(gateway::GatewayError::InvalidArgument(m)) => assert!(m.contains("400"), "{m}"),
+        other => panic!("want 400, got {other:?}"),
+    }
+    assert!(
+        gateway::register_http(&endpoint, &grant, Some("nope"), None)
+            .await
+            .is_err()
+    );
+    // Only POST; the path is not a bucket.
+    let req = Request::get(format!("{endpoint}/_satstore/register"))
+        .body(empty_body())
+        .unwrap();
+    assert_eq!(
+        client.send(req).await.unwrap().status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    net.shutdown().await;
+}
