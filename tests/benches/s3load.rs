@@ -183,6 +183,20 @@ where
     Ok((secs, lat))
 }
 
+/// Peak resident set of the whole process (satellite, nodes, gateway,
+/// client), in MiB; 0 where /proc is missing.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -273,6 +287,11 @@ async fn main() -> anyhow::Result<()> {
             cpu: cpu_seconds() - c - gen_cpu / 2.0,
         });
     }
+
+    println!(
+        "peak RSS after the {mib} MiB objects (whole process): {:.0} MiB",
+        peak_rss_mib()
+    );
 
     // Many medium objects, `inflight` at a time.
     let osize = object_mib << 20;
