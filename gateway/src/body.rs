@@ -1,7 +1,7 @@
 //! Streaming request bodies into uplink writers and downloads out as
 //! response bodies, hashing on the way; memory stays bounded by one chunk.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use s3s::dto::StreamingBlob;
@@ -9,9 +9,6 @@ use s3s::{S3ErrorCode, S3Result};
 use uplink::{Download, UplinkError};
 
 use crate::error::{s3err, uplink_error};
-
-/// Size of the buffers a download is read into.
-const READ_CHUNK: usize = 256 * 1024;
 
 /// Something an S3 body is written into (an object or a part upload).
 pub trait Sink: Send {
@@ -112,35 +109,26 @@ pub async fn drain<S: Sink>(
     Ok(Written { len, md5 })
 }
 
-/// A response body that reads `download` ahead of the client by a couple
-/// of chunks (a task reads; the body drains a small channel), and stops
-/// reading when the client goes away.
+/// A response body that hands the download's verified chunks to the
+/// client without copying, reading a few chunks ahead (a task reads; the
+/// body drains a small channel), and stops reading when the client goes
+/// away.
 pub fn download_body(mut download: Download) -> StreamingBlob {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         loop {
-            let mut buf = BytesMut::zeroed(READ_CHUNK);
-            let mut filled = 0;
-            while filled < buf.len() {
-                match download.read(&mut buf[filled..]).await {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "download failed mid-stream");
-                        let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                        return;
+            match download.read_chunk().await {
+                Ok(Some(chunk)) => {
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        break; // the client went away
                     }
                 }
-            }
-            if filled == 0 {
-                break;
-            }
-            buf.truncate(filled);
-            if tx.send(Ok(buf.freeze())).await.is_err() {
-                break; // the client went away
-            }
-            if filled < READ_CHUNK {
-                break;
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "download failed mid-stream");
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
             }
         }
         let _ = download.close().await;

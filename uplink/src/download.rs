@@ -138,6 +138,16 @@ impl Download {
         }
     }
 
+    /// The next verified, decrypted piece of the range as it arrives,
+    /// without copying; `None` at the end. Mixes freely with
+    /// [`Download::read`].
+    pub async fn read_chunk(&mut self) -> Result<Option<Bytes>> {
+        if !self.current.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.current)));
+        }
+        self.next_chunk().await
+    }
+
     async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         if self.done {
             return Ok(None);

@@ -133,3 +133,43 @@ async fn ranges_across_many_small_segments() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn read_chunk_hands_out_the_rest_without_losing_bytes() {
+    let net = TestNet::builder()
+        .segment_size(1 << 20)
+        .start()
+        .await
+        .expect("start network");
+    let project = net.project().await.expect("project");
+    project.create_bucket("chunks").await.expect("bucket");
+    let len = 3 * (1 << 20) + 12_345;
+    upload(&project, "chunks", "o", 21, len)
+        .await
+        .expect("upload");
+    let mut dl = project
+        .download_object(
+            "chunks",
+            "o",
+            &uplink::DownloadOptions {
+                offset: 0,
+                length: -1,
+            },
+        )
+        .await
+        .expect("download");
+    // A partial read first, then whole chunks: together, the object.
+    let mut got = vec![0u8; 1000];
+    let n = dl.read(&mut got).await.expect("read");
+    got.truncate(n);
+    let mut chunks = 0;
+    while let Some(c) = dl.read_chunk().await.expect("read_chunk") {
+        assert!(!c.is_empty(), "no empty chunks");
+        got.extend_from_slice(&c);
+        chunks += 1;
+    }
+    assert!(chunks > 1, "the object arrives in several chunks");
+    assert_eq!(got, DataStream::new(21, len).to_vec());
+    assert!(dl.read_chunk().await.expect("after the end").is_none());
+    net.shutdown().await;
+}
