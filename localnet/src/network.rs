@@ -94,10 +94,31 @@ pub struct Localnet {
 /// Emails of the two S3 users localnet registers.
 const S3_EMAILS: [&str; 2] = ["localnet@satstore.local", "second@satstore.local"];
 
+/// Binds 127.0.0.1:`port` (0 = any). A port remembered from an earlier run
+/// may briefly be taken, e.g. as the local end of some outgoing connection:
+/// retry for a few seconds, then, where `movable`, take any free port (a
+/// node re-announces its address at check-in; S3 clients read the endpoint
+/// from DIR/env).
+async fn bind_port(port: u16, movable: bool) -> Result<TcpListener, LocalnetError> {
+    let mut attempt = 0;
+    loop {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(l) => return Ok(l),
+            Err(e) if port != 0 && e.kind() == std::io::ErrorKind::AddrInUse && attempt < 30 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) if port != 0 && e.kind() == std::io::ErrorKind::AddrInUse && movable => {
+                tracing::warn!(port, "remembered port is taken; using another");
+                return Box::pin(bind_port(0, false)).await;
+            }
+            Err(e) => return Err(LocalnetError::Io(format!("bind 127.0.0.1:{port}"), e)),
+        }
+    }
+}
+
 async fn bind(port: u16) -> Result<TcpListener, LocalnetError> {
-    TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| LocalnetError::Io(format!("bind 127.0.0.1:{port}"), e))
+    bind_port(port, true).await
 }
 
 fn node_dir(dir: &Path, index: usize) -> PathBuf {
@@ -235,7 +256,8 @@ impl Localnet {
         config: &LocalnetConfig,
         state: &mut State,
     ) -> Result<SatelliteHandle, LocalnetError> {
-        let grpc = bind(state.satellite_port).await?;
+        // The satellite's address is inside every access grant: never move it.
+        let grpc = bind_port(state.satellite_port, false).await?;
         let metrics = bind(state.satellite_metrics_port).await?;
         state.satellite_port = local_port(&grpc)?;
         state.satellite_metrics_port = local_port(&metrics)?;

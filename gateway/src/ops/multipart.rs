@@ -110,6 +110,22 @@ fn upload_error(e: UplinkError) -> s3s::S3Error {
     }
 }
 
+/// The access for an upload in progress of `bucket`/`key`, or
+/// NoSuchUpload when the gateway knows no such upload.
+async fn upload_target(
+    gw: &Gateway,
+    actor: &crate::state::Actor,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> S3Result<crate::state::Target> {
+    let target = gw.resolve(actor, bucket, None, Perm::Write).await?;
+    if gw.store().upload(upload_id, bucket, key).await?.is_none() {
+        return Err(no_such_upload());
+    }
+    Ok(target)
+}
+
 /// CreateMultipartUpload.
 pub async fn create(
     gw: &Gateway,
@@ -167,15 +183,7 @@ pub async fn upload_part(
             "Part number must be an integer between 1 and 10000, inclusive",
         ));
     }
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw
-        .store()
-        .upload(&i.upload_id, &i.bucket, &i.key)
-        .await?
-        .is_none()
-    {
-        return Err(no_such_upload());
-    }
+    let target = upload_target(gw, &actor, &i.bucket, &i.key, &i.upload_id).await?;
     let mut part = target
         .project
         .upload_part(&i.bucket, &i.key, &i.upload_id, i.part_number as u32)
@@ -355,15 +363,7 @@ pub async fn abort(
 ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw
-        .store()
-        .upload(&i.upload_id, &i.bucket, &i.key)
-        .await?
-        .is_none()
-    {
-        return Err(no_such_upload());
-    }
+    let target = upload_target(gw, &actor, &i.bucket, &i.key, &i.upload_id).await?;
     target
         .project
         .abort_upload(&i.bucket, &i.key, &i.upload_id)
@@ -380,15 +380,7 @@ pub async fn list_parts(
 ) -> S3Result<S3Response<ListPartsOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if gw
-        .store()
-        .upload(&i.upload_id, &i.bucket, &i.key)
-        .await?
-        .is_none()
-    {
-        return Err(no_such_upload());
-    }
+    let target = upload_target(gw, &actor, &i.bucket, &i.key, &i.upload_id).await?;
     let max = i.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
     let marker = i.part_number_marker.unwrap_or(0).max(0) as u32;
     let (parts, more) = target

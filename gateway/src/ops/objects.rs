@@ -231,6 +231,46 @@ fn byte_range(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Ran
     }
 }
 
+/// An object that passed a GET or HEAD's conditions, with its byte range.
+struct Checked {
+    meta: ObjectMeta,
+    etag: ETag,
+    modified: Timestamp,
+    size: u64,
+    range: Option<std::ops::Range<u64>>,
+}
+
+/// Applies a GET or HEAD's conditions and range to `object`.
+fn checked(
+    object: &Object,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+    range: Option<&Range>,
+) -> S3Result<Checked> {
+    let meta = ObjectMeta::from_custom(&object.custom);
+    let etag = meta.etag();
+    let modified = last_modified(object);
+    check_conditions(
+        &etag,
+        &modified,
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    )?;
+    let size = object.system.content_length.max(0) as u64;
+    let range = byte_range(range, size)?;
+    Ok(Checked {
+        meta,
+        etag,
+        modified,
+        size,
+        range,
+    })
+}
+
 /// The headers a GET or HEAD answers with: stored ones, replaced by the
 /// request's `response-*` overrides.
 struct Shown {
@@ -318,19 +358,20 @@ pub async fn get(
     } else {
         stat(&target.project, &i.bucket, &i.key).await?
     };
-    let meta = ObjectMeta::from_custom(&object.custom);
-    let etag = meta.etag();
-    let modified = last_modified(&object);
-    check_conditions(
-        &etag,
-        &modified,
+    let Checked {
+        meta,
+        etag,
+        modified,
+        size,
+        range,
+    } = checked(
+        &object,
         i.if_match.as_ref(),
         i.if_none_match.as_ref(),
         i.if_modified_since.as_ref(),
         i.if_unmodified_since.as_ref(),
+        i.range.as_ref(),
     )?;
-    let size = object.system.content_length.max(0) as u64;
-    let range = byte_range(i.range.as_ref(), size)?;
     let (offset, length) = match &range {
         Some(r) => (r.start, r.end - r.start),
         None => (0, size),
@@ -399,19 +440,20 @@ pub async fn head(
         .resolve(&actor, &i.bucket, Some(&i.key), Perm::Read)
         .await?;
     let object = stat(&target.project, &i.bucket, &i.key).await?;
-    let meta = ObjectMeta::from_custom(&object.custom);
-    let etag = meta.etag();
-    let modified = last_modified(&object);
-    check_conditions(
-        &etag,
-        &modified,
+    let Checked {
+        meta,
+        etag,
+        modified,
+        size,
+        range,
+    } = checked(
+        &object,
         i.if_match.as_ref(),
         i.if_none_match.as_ref(),
         i.if_modified_since.as_ref(),
         i.if_unmodified_since.as_ref(),
+        i.range.as_ref(),
     )?;
-    let size = object.system.content_length.max(0) as u64;
-    let range = byte_range(i.range.as_ref(), size)?;
     let sh = shown(
         &meta,
         i.response_content_type,
