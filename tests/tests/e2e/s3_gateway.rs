@@ -331,3 +331,122 @@ async fn http_registration_makes_working_credentials_and_refuses_bad_input() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateways_keep_their_state_in_postgres() {
+    let net = TestNet::start().await.expect("start network");
+    let pg = satstore_tests::TempPostgres::start().expect("postgres");
+    let mut gateways = Vec::new();
+    for _ in 0..2 {
+        let config = GatewayConfig {
+            database_url: Some(pg.url()),
+            ..GatewayConfig::default()
+        };
+        let listeners = GatewayListeners {
+            s3: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            metrics: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        };
+        gateways.push(
+            gateway::start(config, listeners, uplink::UplinkConfig::default())
+                .await
+                .expect("gateway on postgres"),
+        );
+    }
+    let (first, second) = (gateways[0].endpoint(), gateways[1].endpoint());
+    let grant = net.net().access().serialize();
+    let c = gateway::register_http(&first, &grant, Some("pg@example.com"), None)
+        .await
+        .expect("register");
+    let one = S3Client::new(&first, &c.access_key, &c.secret_key).unwrap();
+    let two = S3Client::new(&second, &c.access_key, &c.secret_key).unwrap();
+    let b = "on-postgres";
+    assert_eq!(one.create_bucket(b).await.unwrap().status, StatusCode::OK);
+    let r = one
+        .signed(
+            Method::PUT,
+            b,
+            Some("pub.txt"),
+            "",
+            &[("x-amz-acl", "public-read"), ("x-amz-meta-k", "v")],
+            Bytes::from_static(b"kept in postgres"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The other gateway knows the user, the ACL (anonymous read) and the name.
+    assert_eq!(
+        &anonymous_get(&two, b, "pub.txt").await.body[..],
+        b"kept in postgres"
+    );
+    let head = two.head_object(b, "pub.txt").await.unwrap();
+    assert_eq!(head.header("x-amz-meta-k"), Some("v"));
+    assert_s3_error(
+        &two.create_bucket(b).await.unwrap(),
+        StatusCode::CONFLICT,
+        "BucketAlreadyOwnedByYou",
+    );
+    // CORS rules and a multipart upload begun on one, finished on the other.
+    let cors = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+    let md5 = satstore_tests::s3::crypto::md5_base64(cors.as_bytes());
+    let r = one
+        .signed(
+            Method::PUT,
+            b,
+            None,
+            "cors=",
+            &[("content-md5", md5.as_str())],
+            Bytes::from(cors),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let got = two
+        .signed(Method::GET, b, None, "cors=", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert!(
+        got.text().contains("<AllowedOrigin>*</AllowedOrigin>"),
+        "{}",
+        got.text()
+    );
+    let created = one
+        .signed(Method::POST, b, Some("mp"), "uploads=", &[], Bytes::new())
+        .await
+        .unwrap();
+    let upload_id = created.xml_field("UploadId").expect("upload id");
+    let part = two
+        .signed(
+            Method::PUT,
+            b,
+            Some("mp"),
+            &format!("partNumber=1&uploadId={upload_id}"),
+            &[],
+            Bytes::from_static(b"one part"),
+        )
+        .await
+        .unwrap();
+    let etag = part.header("etag").expect("part etag").to_string();
+    let complete = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let done = one
+        .signed(
+            Method::POST,
+            b,
+            Some("mp"),
+            &format!("uploadId={upload_id}"),
+            &[],
+            Bytes::from(complete),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert_eq!(
+        &two.get_object(b, "mp", None).await.unwrap().body[..],
+        b"one part"
+    );
+    for g in gateways {
+        g.shutdown().await;
+    }
+    net.shutdown().await;
+}
