@@ -279,6 +279,23 @@ impl Gateway {
         Err(s3err(S3ErrorCode::AccessDenied, "Access Denied"))
     }
 
+    /// [`Gateway::resolve`] for a bucket-level operation, and the bucket must
+    /// exist (NoSuchBucket otherwise).
+    pub async fn resolve_bucket(
+        &self,
+        actor: &Actor,
+        bucket: &str,
+        perm: Perm,
+    ) -> S3Result<Target> {
+        let target = self.resolve(actor, bucket, None, perm).await?;
+        target
+            .project
+            .stat_bucket(bucket)
+            .await
+            .map_err(uplink_error)?;
+        Ok(target)
+    }
+
     /// The user's session, or AccessDenied for anonymous requests.
     pub fn require_user(actor: &Actor) -> S3Result<Arc<Session>> {
         match actor {

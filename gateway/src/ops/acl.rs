@@ -261,12 +261,7 @@ pub async fn get_bucket(
 ) -> S3Result<S3Response<GetBucketAclOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
-    let target = gw.resolve(&actor, bucket, None, Perm::ReadAcp).await?;
-    target
-        .project
-        .stat_bucket(bucket)
-        .await
-        .map_err(uplink_error)?;
+    let target = gw.resolve_bucket(&actor, bucket, Perm::ReadAcp).await?;
     let (owner, acl) = stored_acl(gw, bucket, "", &target.owner_id).await?;
     let (owner, grants) = policy_output(gw, &owner, &acl).await;
     Ok(S3Response::new(GetBucketAclOutput {

@@ -98,12 +98,7 @@ pub async fn head(
 ) -> S3Result<S3Response<HeadBucketOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
-    let target = gw.resolve(&actor, bucket, None, Perm::Read).await?;
-    target
-        .project
-        .stat_bucket(bucket)
-        .await
-        .map_err(uplink_error)?;
+    gw.resolve_bucket(&actor, bucket, Perm::Read).await?;
     Ok(S3Response::new(HeadBucketOutput {
         bucket_region: Some(gw.region().to_string()),
         ..Default::default()
@@ -117,12 +112,7 @@ pub async fn location(
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
-    let target = gw.resolve(&actor, bucket, None, Perm::Read).await?;
-    target
-        .project
-        .stat_bucket(bucket)
-        .await
-        .map_err(uplink_error)?;
+    gw.resolve_bucket(&actor, bucket, Perm::Read).await?;
     let location = gw
         .store()
         .bucket(bucket)

@@ -198,12 +198,7 @@ pub async fn list_v1(
 ) -> S3Result<S3Response<ListObjectsOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Read).await?;
-    target
-        .project
-        .stat_bucket(&i.bucket)
-        .await
-        .map_err(uplink_error)?;
+    let target = gw.resolve_bucket(&actor, &i.bucket, Perm::Read).await?;
     let enc = encoder(i.encoding_type.as_ref())?;
     let limit = max_keys(i.max_keys)?;
     let prefix = i.prefix.clone().unwrap_or_default();
@@ -243,12 +238,7 @@ pub async fn list_v2(
 ) -> S3Result<S3Response<ListObjectsV2Output>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Read).await?;
-    target
-        .project
-        .stat_bucket(&i.bucket)
-        .await
-        .map_err(uplink_error)?;
+    let target = gw.resolve_bucket(&actor, &i.bucket, Perm::Read).await?;
     let enc = encoder(i.encoding_type.as_ref())?;
     let limit = max_keys(i.max_keys)?;
     let prefix = i.prefix.clone().unwrap_or_default();

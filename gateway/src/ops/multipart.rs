@@ -430,12 +430,7 @@ pub async fn list_uploads(
 ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Read).await?;
-    target
-        .project
-        .stat_bucket(&i.bucket)
-        .await
-        .map_err(uplink_error)?;
+    let target = gw.resolve_bucket(&actor, &i.bucket, Perm::Read).await?;
     let max = i.max_uploads.unwrap_or(1000).clamp(0, 1000) as usize;
     let opts = ListUploadsOptions {
         prefix: i.prefix.clone().unwrap_or_default(),

@@ -305,6 +305,21 @@ fn shown(
     }
 }
 
+/// [`shown`] with a GET or HEAD input's `response-*` overrides.
+macro_rules! shown {
+    ($meta:expr, $i:expr) => {
+        shown(
+            $meta,
+            $i.response_content_type,
+            $i.response_cache_control,
+            $i.response_content_disposition,
+            $i.response_content_encoding,
+            $i.response_content_language,
+            $i.response_expires,
+        )
+    };
+}
+
 /// GetObject.
 pub async fn get(
     gw: &Gateway,
@@ -395,15 +410,7 @@ pub async fn get(
             .map_err(uplink_error)?;
         body::download_body(dl)
     };
-    let sh = shown(
-        &meta,
-        i.response_content_type,
-        i.response_cache_control,
-        i.response_content_disposition,
-        i.response_content_encoding,
-        i.response_content_language,
-        i.response_expires,
-    );
+    let sh = shown!(&meta, i);
     let output = GetObjectOutput {
         accept_ranges: Some("bytes".into()),
         body: Some(body),
@@ -454,15 +461,7 @@ pub async fn head(
         i.if_unmodified_since.as_ref(),
         i.range.as_ref(),
     )?;
-    let sh = shown(
-        &meta,
-        i.response_content_type,
-        i.response_cache_control,
-        i.response_content_disposition,
-        i.response_content_encoding,
-        i.response_content_language,
-        i.response_expires,
-    );
+    let sh = shown!(&meta, i);
     Ok(S3Response::new(HeadObjectOutput {
         accept_ranges: Some("bytes".into()),
         content_length: Some(range.as_ref().map_or(size, |r| r.end - r.start) as i64),
@@ -480,17 +479,19 @@ pub async fn head(
 }
 
 /// Deletes one object; a missing key is not an error (S3 semantics).
-async fn delete_one(gw: &Gateway, project: &Project, bucket: &str, key: &str) -> S3Result<()> {
-    match project.delete_object(bucket, key).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == ErrorKind::ObjectNotFound => {}
+/// Whether the object existed.
+async fn delete_one(gw: &Gateway, project: &Project, bucket: &str, key: &str) -> S3Result<bool> {
+    let existed = match project.delete_object(bucket, key).await {
+        Ok(_) => true,
+        Err(e) if e.kind() == ErrorKind::ObjectNotFound => false,
         Err(e) => return Err(uplink_error(e)),
-    }
+    };
     gw.store().delete_object_acl(bucket, key).await?;
-    Ok(())
+    Ok(existed)
 }
 
-/// DeleteObject.
+/// DeleteObject. The bucket is checked only when the key was missing
+/// (NoSuchBucket then), not on every delete.
 pub async fn delete(
     gw: &Gateway,
     req: S3Request<DeleteObjectInput>,
@@ -498,12 +499,13 @@ pub async fn delete(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    target
-        .project
-        .stat_bucket(&i.bucket)
-        .await
-        .map_err(uplink_error)?;
-    delete_one(gw, &target.project, &i.bucket, &i.key).await?;
+    if !delete_one(gw, &target.project, &i.bucket, &i.key).await? {
+        target
+            .project
+            .stat_bucket(&i.bucket)
+            .await
+            .map_err(uplink_error)?;
+    }
     Ok(S3Response::new(DeleteObjectOutput::default()))
 }
 
@@ -521,19 +523,14 @@ pub async fn delete_many(
             "at most 1000 keys per DeleteObjects request",
         ));
     }
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    target
-        .project
-        .stat_bucket(&i.bucket)
-        .await
-        .map_err(uplink_error)?;
+    let target = gw.resolve_bucket(&actor, &i.bucket, Perm::Write).await?;
     let quiet = i.delete.quiet.unwrap_or(false);
     let results: Vec<(String, S3Result<()>)> = futures::stream::iter(i.delete.objects)
         .map(|o| {
             let project = target.project.clone();
             let bucket = i.bucket.clone();
             async move {
-                let r = delete_one(gw, &project, &bucket, &o.key).await;
+                let r = delete_one(gw, &project, &bucket, &o.key).await.map(|_| ());
                 (o.key, r)
             }
         })

@@ -89,13 +89,7 @@ impl Store {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use satstore_common::time::now_unix;
 
 #[cfg(test)]
 pub(crate) mod testing {
