@@ -112,4 +112,17 @@ mod tests {
         ));
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn key_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ident-{}", rand::random::<u64>()));
+        Identity::load_or_create(&dir).unwrap();
+        let mode = std::fs::metadata(dir.join(IDENTITY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(mode & 0o777, 0o600, "identity key file mode {mode:o}");
+    }
 }

@@ -224,6 +224,11 @@ impl SatelliteHandle {
         self.zombie_chore.run_once(now_unix()).await
     }
 
+    /// Waits (at most `limit`) for background piece deletions to finish.
+    pub async fn drain_deletions(&self, limit: Duration) {
+        self.deleter.drain(limit).await;
+    }
+
     /// Stops serving, waits for the tasks and closes the database pool.
     pub async fn shutdown(self) {
         self.shutdown.cancel();

@@ -49,12 +49,8 @@ impl CheckIn {
         results.into_iter().collect()
     }
 
-    /// One check-in with `satellite`.
-    pub async fn check_in(&self, satellite: &NodeUrl) -> Result<(), StorageNodeError> {
-        let fail = |reason: String| StorageNodeError::CheckIn {
-            satellite: satellite.to_string(),
-            reason,
-        };
+    /// The signed announcement of this node's address, free space and version.
+    pub fn signed_info(&self) -> satstore_common::SignedMessage {
         let info = CheckInInfo {
             address: self.address.clone(),
             free_disk: self
@@ -64,7 +60,16 @@ impl CheckIn {
             version: env!("CARGO_PKG_VERSION").to_string(),
             timestamp_unix: now_unix(),
         };
-        let signed = self.identity.keys().sign_bytes(info.encode_to_vec());
+        self.identity.keys().sign_bytes(info.encode_to_vec())
+    }
+
+    /// One check-in with `satellite`.
+    pub async fn check_in(&self, satellite: &NodeUrl) -> Result<(), StorageNodeError> {
+        let fail = |reason: String| StorageNodeError::CheckIn {
+            satellite: satellite.to_string(),
+            reason,
+        };
+        let signed = self.signed_info();
         let channel = Endpoint::from_shared(satellite.endpoint())
             .map_err(|e| fail(format!("bad address: {e}")))?
             .connect_timeout(CONNECT_TIMEOUT)

@@ -247,6 +247,11 @@ impl StorageNodeHandle {
         self.store.clone()
     }
 
+    /// A freshly signed check-in message as this node sends it.
+    pub fn signed_check_in(&self) -> satstore_common::SignedMessage {
+        self.checkin.signed_info()
+    }
+
     /// Checks in with every satellite now.
     pub async fn check_in_now(&self) -> Result<(), StorageNodeError> {
         self.checkin.check_in_all().await

@@ -3,6 +3,7 @@
 //! clusters, and deterministic data streams compared by hash.
 
 pub mod data;
+pub mod dial;
 pub mod net;
 pub mod postgres;
 pub mod s3;

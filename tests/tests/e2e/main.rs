@@ -2,6 +2,7 @@
 //! RocksDB, real SQLite and PostgreSQL. Each test owns its network.
 
 mod access;
+mod attacks;
 mod buckets;
 mod cli;
 mod faults;
