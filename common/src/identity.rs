@@ -30,6 +30,24 @@ pub enum IdentityError {
     Corrupt(PathBuf),
 }
 
+/// Writes `data` to `path` readable by the owner only (0600), durably: a
+/// temp file synced, renamed into place, and the directory synced so the
+/// rename survives a power loss.
+fn write_private(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = dir.join(format!("{IDENTITY_FILE}.tmp"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// The key pair and id of a satellite or storage node.
 #[derive(Clone, Debug)]
 pub struct Identity {
@@ -51,6 +69,17 @@ impl Identity {
 
     /// Loads `dir/identity.key`, creating it (and `dir`) on first start.
     pub fn load_or_create(dir: &Path) -> Result<Self, IdentityError> {
+        Self::load_or_create_with_difficulty(dir, 0)
+    }
+
+    /// Like [`Identity::load_or_create`]; a new identity is searched until
+    /// its id has `difficulty` trailing zero bits (the proof of work a
+    /// satellite may require before it admits a node). An existing
+    /// identity is loaded as it is.
+    pub fn load_or_create_with_difficulty(
+        dir: &Path,
+        difficulty: u32,
+    ) -> Result<Self, IdentityError> {
         let path = dir.join(IDENTITY_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -63,18 +92,14 @@ impl Identity {
                 Ok(Identity { keys, id })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let ident = Identity::generate(0);
+                let ident = Identity::generate(difficulty);
                 let werr = |source| IdentityError::Write {
                     path: path.clone(),
                     source,
                 };
                 std::fs::create_dir_all(dir).map_err(werr)?;
-                let tmp = dir.join(format!("{IDENTITY_FILE}.tmp"));
-                let mut f = std::fs::File::create(&tmp).map_err(werr)?;
-                f.write_all(hex::encode(&ident.keys.seed()).as_bytes())
+                write_private(dir, &path, hex::encode(&ident.keys.seed()).as_bytes())
                     .map_err(werr)?;
-                f.sync_all().map_err(werr)?;
-                std::fs::rename(&tmp, &path).map_err(werr)?;
                 Ok(ident)
             }
             Err(source) => Err(IdentityError::Read { path, source }),

@@ -10,6 +10,7 @@
 //! - [`identity`]: ed25519 identities stored in a data dir.
 //! - [`signing`]: signed envelopes over canonical bytes.
 //! - [`orders`]: order limits, orders and piece hashes.
+//! - [`contact`]: a node's signed check-in and ping proof.
 //! - [`piece`]: piece hash-chunking shared by uplink and node.
 //! - [`erasure`]: the Reed-Solomon redundancy scheme on stripes.
 //! - [`macaroon`]: API keys as HMAC-chained macaroons.
@@ -19,6 +20,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod contact;
 pub mod erasure;
 pub mod hex;
 pub mod identity;

@@ -4,7 +4,7 @@
 
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::ids::{NodeId, PieceId, SerialNumber};
-use crate::signing::{Canonical, PublicKey};
+use crate::signing::{Canonical, PublicKey, SigningDomain};
 
 const TAG_ORDER_LIMIT: u8 = 0x01;
 const TAG_ORDER: u8 = 0x02;
@@ -72,11 +72,16 @@ pub struct OrderLimit {
     pub order_expiration: i64,
     /// Per-segment key that signs orders and the uplink's piece hash.
     pub uplink_public_key: PublicKey,
+    /// Opaque tag of the tenant (project) the transfer is for, stable per
+    /// satellite and project and meaningless to nodes: they cap concurrent
+    /// transfers per tag so one tenant cannot take a node's every slot.
+    pub tenant: [u8; 16],
     /// Satellite-only data (project, bucket), opaque to nodes.
     pub encrypted_metadata: Vec<u8>,
 }
 
 impl Canonical for OrderLimit {
+    const DOMAIN: SigningDomain = SigningDomain::OrderLimit;
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_ORDER_LIMIT);
         w.fixed(self.serial_number.as_bytes())
@@ -89,6 +94,7 @@ impl Canonical for OrderLimit {
             .i64(self.order_creation)
             .i64(self.order_expiration)
             .fixed(&self.uplink_public_key.0)
+            .fixed(&self.tenant)
             .bytes(&self.encrypted_metadata);
         w.finish()
     }
@@ -110,6 +116,7 @@ impl Canonical for OrderLimit {
             order_creation: r.i64()?,
             order_expiration: r.i64()?,
             uplink_public_key: PublicKey(r.fixed::<32>()?),
+            tenant: r.fixed::<16>()?,
             encrypted_metadata: r.bytes()?,
         };
         r.finish()?;
@@ -126,6 +133,7 @@ pub struct Order {
 }
 
 impl Canonical for Order {
+    const DOMAIN: SigningDomain = SigningDomain::Order;
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_ORDER);
         w.fixed(self.serial_number.as_bytes()).u64(self.amount);
@@ -155,6 +163,7 @@ pub struct PieceHash {
 }
 
 impl Canonical for PieceHash {
+    const DOMAIN: SigningDomain = SigningDomain::PieceHash;
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_PIECE_HASH);
         w.fixed(self.piece_id.as_bytes())
@@ -194,6 +203,7 @@ mod tests {
             order_creation: 10,
             order_expiration: 100,
             uplink_public_key: SigningKeyPair::generate().public_key(),
+            tenant: [4; 16],
             encrypted_metadata: vec![9, 9],
         }
     }

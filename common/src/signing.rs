@@ -24,16 +24,51 @@ impl PublicKey {
     }
 }
 
-/// Type tag of a ping proof payload.
-const TAG_PING_PROOF: u8 = 0x30;
+/// What a signature is for. Every signed message type signs under its own
+/// context string, so a signature made for one type never verifies as
+/// another, whatever the payload bytes look like (a peer that signs a
+/// challenge cannot be made to sign a check-in or an order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SigningDomain {
+    /// A satellite's order limit.
+    OrderLimit,
+    /// An uplink's order (bandwidth allowance).
+    Order,
+    /// A piece hash (signed by the uplink's piece key and by the node).
+    PieceHash,
+    /// A node's answer to a satellite's ping challenge.
+    PingProof,
+    /// A node's check-in announcement.
+    CheckIn,
+    /// A satellite's stream id token.
+    StreamId,
+    /// A satellite's segment id token.
+    SegmentId,
+}
 
-/// What a peer signs to answer a ping `challenge`: proves it holds the key of
-/// the id it claims (the satellite's dial-back at check-in).
-pub fn ping_proof_payload(challenge: &[u8]) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(challenge.len() + 1);
-    payload.push(TAG_PING_PROOF);
-    payload.extend_from_slice(challenge);
-    payload
+impl SigningDomain {
+    /// The context string prepended to the payload before signing. Each
+    /// ends in NUL, so none is a prefix of another.
+    pub fn context(self) -> &'static [u8] {
+        match self {
+            SigningDomain::OrderLimit => b"satstore/v1/order-limit\0",
+            SigningDomain::Order => b"satstore/v1/order\0",
+            SigningDomain::PieceHash => b"satstore/v1/piece-hash\0",
+            SigningDomain::PingProof => b"satstore/v1/ping-proof\0",
+            SigningDomain::CheckIn => b"satstore/v1/check-in\0",
+            SigningDomain::StreamId => b"satstore/v1/stream-id\0",
+            SigningDomain::SegmentId => b"satstore/v1/segment-id\0",
+        }
+    }
+
+    /// The exact bytes the ed25519 signature covers.
+    fn signed_bytes(self, payload: &[u8]) -> Vec<u8> {
+        let ctx = self.context();
+        let mut m = Vec::with_capacity(ctx.len() + payload.len());
+        m.extend_from_slice(ctx);
+        m.extend_from_slice(payload);
+        m
+    }
 }
 
 /// Why a signed message was refused.
@@ -87,9 +122,10 @@ impl SigningKeyPair {
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.key.verifying_key().to_bytes())
     }
-    /// Signs raw bytes.
-    pub fn sign_bytes(&self, payload: Vec<u8>) -> SignedMessage {
-        let sig = self.key.sign(&payload);
+    /// Signs `payload` under `domain` (the payload travels as is; the
+    /// signature covers the domain's context string too).
+    pub fn sign_bytes(&self, domain: SigningDomain, payload: Vec<u8>) -> SignedMessage {
+        let sig = self.key.sign(&domain.signed_bytes(&payload));
         SignedMessage {
             payload,
             signature: sig.to_bytes().to_vec(),
@@ -98,12 +134,14 @@ impl SigningKeyPair {
     }
     /// Signs a canonical message.
     pub fn sign<T: Canonical>(&self, msg: &T) -> SignedMessage {
-        self.sign_bytes(msg.encode())
+        self.sign_bytes(T::DOMAIN, msg.encode())
     }
 }
 
 /// A message with one canonical byte encoding.
 pub trait Canonical: Sized {
+    /// The domain its signatures are made under.
+    const DOMAIN: SigningDomain;
     /// The canonical bytes (starting with a type tag).
     fn encode(&self) -> Vec<u8>;
     /// Parses canonical bytes.
@@ -124,8 +162,13 @@ impl SignedMessage {
         PublicKey::from_slice(&self.signer)
     }
 
-    /// Verifies that `key` signed the payload and returns the payload bytes.
-    pub fn verify_bytes_with_key(&self, key: &PublicKey) -> Result<&[u8], SignatureError> {
+    /// Verifies that `key` signed the payload under `domain` and returns the
+    /// payload bytes.
+    pub fn verify_bytes_with_key(
+        &self,
+        domain: SigningDomain,
+        key: &PublicKey,
+    ) -> Result<&[u8], SignatureError> {
         if self.signer != key.0 {
             return Err(SignatureError::WrongSigner {
                 expected: key.node_id().to_string(),
@@ -139,14 +182,19 @@ impl SignedMessage {
             .map_err(|_| SignatureError::Malformed("public key is not a curve point"))?;
         let sig = Signature::from_slice(&self.signature)
             .map_err(|_| SignatureError::Malformed("signature must be 64 bytes"))?;
-        vk.verify(&self.payload, &sig)
+        vk.verify(&domain.signed_bytes(&self.payload), &sig)
             .map_err(|_| SignatureError::BadSignature)?;
         Ok(&self.payload)
     }
 
-    /// Verifies that the peer with id `expected` signed the payload (the
-    /// carried public key must hash to that id) and returns the payload.
-    pub fn verify_bytes(&self, expected: &NodeId) -> Result<&[u8], SignatureError> {
+    /// Verifies that the peer with id `expected` signed the payload under
+    /// `domain` (the carried public key must hash to that id) and returns
+    /// the payload.
+    pub fn verify_bytes(
+        &self,
+        domain: SigningDomain,
+        expected: &NodeId,
+    ) -> Result<&[u8], SignatureError> {
         let key = self.signer_key()?;
         if key.node_id() != *expected {
             return Err(SignatureError::WrongSigner {
@@ -154,17 +202,17 @@ impl SignedMessage {
                 actual: key.node_id().to_string(),
             });
         }
-        self.verify_bytes_with_key(&key)
+        self.verify_bytes_with_key(domain, &key)
     }
 
     /// Verifies against a peer id and decodes the canonical message.
     pub fn verify<T: Canonical>(&self, expected: &NodeId) -> Result<T, SignatureError> {
-        Ok(T::decode(self.verify_bytes(expected)?)?)
+        Ok(T::decode(self.verify_bytes(T::DOMAIN, expected)?)?)
     }
 
     /// Verifies against a public key and decodes the canonical message.
     pub fn verify_with_key<T: Canonical>(&self, key: &PublicKey) -> Result<T, SignatureError> {
-        Ok(T::decode(self.verify_bytes_with_key(key)?)?)
+        Ok(T::decode(self.verify_bytes_with_key(T::DOMAIN, key)?)?)
     }
 
     /// Decodes the payload without verifying: only for data this process
@@ -203,19 +251,44 @@ mod tests {
     fn sign_verify_and_tamper() {
         let k = SigningKeyPair::generate();
         let id = k.public_key().node_id();
-        let m = k.sign_bytes(b"hello".to_vec());
-        assert_eq!(m.verify_bytes(&id).unwrap(), b"hello");
+        let d = SigningDomain::PingProof;
+        let m = k.sign_bytes(d, b"hello".to_vec());
+        assert_eq!(m.verify_bytes(d, &id).unwrap(), b"hello");
         let mut t = m.clone();
         t.payload[0] ^= 1;
-        assert_eq!(t.verify_bytes(&id), Err(SignatureError::BadSignature));
+        assert_eq!(t.verify_bytes(d, &id), Err(SignatureError::BadSignature));
         let other = SigningKeyPair::generate();
         assert!(matches!(
-            m.verify_bytes(&other.public_key().node_id()),
+            m.verify_bytes(d, &other.public_key().node_id()),
             Err(SignatureError::WrongSigner { .. })
         ));
         // A forger swapping in its own key is caught by the id check.
-        let forged = other.sign_bytes(b"hello".to_vec());
-        assert!(forged.verify_bytes(&id).is_err());
+        let forged = other.sign_bytes(d, b"hello".to_vec());
+        assert!(forged.verify_bytes(d, &id).is_err());
         assert_eq!(SignedMessage::from_bytes(&m.to_bytes()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_signature_verifies_only_in_its_own_domain() {
+        use SigningDomain::*;
+        let all = [
+            OrderLimit, Order, PieceHash, PingProof, CheckIn, StreamId, SegmentId,
+        ];
+        let k = SigningKeyPair::generate();
+        let id = k.public_key().node_id();
+        for a in all {
+            let m = k.sign_bytes(a, b"same bytes".to_vec());
+            for b in all {
+                assert_eq!(m.verify_bytes(b, &id).is_ok(), a == b, "{a:?} as {b:?}");
+            }
+        }
+        // No context string is a prefix of another.
+        for a in all {
+            for b in all {
+                if a != b {
+                    assert!(!b.context().starts_with(a.context()), "{a:?} / {b:?}");
+                }
+            }
+        }
     }
 }

@@ -33,6 +33,9 @@ enum Command {
         /// Log format: plain or json.
         #[arg(long, default_value = "plain")]
         log_format: LogFormat,
+        /// Plaintext gRPC between the peers instead of identity-bound TLS.
+        #[arg(long, env = "LOCALNET_INSECURE")]
+        insecure: bool,
     },
 }
 
@@ -46,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
             database,
             passphrase,
             log_format,
+            insecure,
         } => {
             init_tracing(log_format);
             if nodes == 0 {
@@ -55,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
             config.nodes = nodes;
             config.database_url = database;
             config.passphrase = passphrase;
+            config.insecure = insecure;
             if nodes < config.redundancy.total as usize {
                 anyhow::bail!(
                     "--nodes {nodes} is fewer than the redundancy total {}",

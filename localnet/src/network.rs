@@ -61,6 +61,8 @@ pub struct LocalnetConfig {
     /// Encryption passphrase of the localnet access; the access is derived
     /// from it and the project salt, so every run yields the same keys.
     pub passphrase: String,
+    /// Plaintext gRPC between every peer instead of identity-bound TLS.
+    pub insecure: bool,
 }
 
 impl LocalnetConfig {
@@ -76,6 +78,7 @@ impl LocalnetConfig {
             check_in_interval: Duration::from_secs(5),
             online_window: Duration::from_secs(60),
             passphrase: "localnet".to_string(),
+            insecure: false,
         }
     }
 }
@@ -121,6 +124,14 @@ async fn bind(port: u16) -> Result<TcpListener, LocalnetError> {
     bind_port(port, true).await
 }
 
+/// How the localnet's own clients (its access, the gateway) dial.
+fn uplink_config(config: &LocalnetConfig) -> uplink::UplinkConfig {
+    uplink::UplinkConfig {
+        insecure: config.insecure,
+        ..uplink::UplinkConfig::default()
+    }
+}
+
 fn node_dir(dir: &Path, index: usize) -> PathBuf {
     dir.join("nodes").join(format!("{:02}", index + 1))
 }
@@ -145,7 +156,8 @@ impl Localnet {
             }
         };
         state.api_key = api_key.serialize();
-        let access = uplink::request_access_with_passphrase(
+        let access = uplink::config_request_access_with_passphrase(
+            &uplink_config(&config),
             &satellite.url().to_string(),
             &state.api_key,
             &config.passphrase,
@@ -187,7 +199,7 @@ impl Localnet {
         let handle = gateway::start(
             config,
             GatewayListeners { s3, metrics },
-            uplink::UplinkConfig::default(),
+            uplink_config(&self.config),
         )
         .await?;
         if self.state.s3_users.len() < 2 {
@@ -197,7 +209,8 @@ impl Localnet {
                         .await?;
                 self.state.second_api_key = key.serialize();
             }
-            let second = uplink::request_access_with_passphrase(
+            let second = uplink::config_request_access_with_passphrase(
+                &uplink_config(&self.config),
                 &self.satellite().url().to_string(),
                 &self.state.second_api_key,
                 &format!("{}-2", self.config.passphrase),
@@ -266,6 +279,7 @@ impl Localnet {
             database_url: config.database_url.clone(),
             redundancy: config.redundancy,
             online_window: config.online_window,
+            insecure: config.insecure,
             ..SatelliteConfig::default()
         };
         if let Some(size) = config.max_segment_size {
@@ -343,6 +357,7 @@ impl Localnet {
             satellites: vec![self.satellite().url().to_string()],
             allocated_space: ByteSize(self.config.allocated_space),
             check_in_interval: self.config.check_in_interval,
+            insecure: self.config.insecure,
             ..StorageNodeConfig::default()
         };
         let handle = storagenode::start(config, StorageNodeListeners { grpc, metrics }).await?;
@@ -428,6 +443,9 @@ impl Localnet {
             "export UPLINK_ACCESS={}\n",
             self.access.serialize()
         ));
+        if self.config.insecure {
+            s.push_str("export UPLINK_INSECURE=true\n");
+        }
         if let Some(gw) = &self.gateway {
             let (a, b) = (self.s3(), self.s3_second());
             s.push_str(&format!(

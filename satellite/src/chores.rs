@@ -101,10 +101,7 @@ impl Chore for ZombieObjectsChore {
         let cutoff = now.saturating_sub(timeout);
         let mut total = 0u64;
         loop {
-            let batch = self
-                .store
-                .delete_pending_created_before(cutoff, BATCH)
-                .await?;
+            let batch = self.store.delete_pending_idle_since(cutoff, BATCH).await?;
             let n = self.delete_pieces(batch, "deleted zombie pending object");
             total += n;
             if n < BATCH as u64 {

@@ -65,6 +65,18 @@ pub struct SatelliteConfig {
     pub multipart_expiration: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
+    /// Serve and dial plaintext gRPC instead of identity-bound TLS. Only for
+    /// debugging on a trusted network. Default: false. Env
+    /// `SATELLITE_INSECURE`, flag `--insecure`.
+    pub insecure: bool,
+    /// Node ids allowed to check in (`nodeid` strings); empty = any node
+    /// with enough proof of work. Default: empty.
+    pub node_allowlist: Vec<String>,
+    /// Check-ins accepted per minute from one IP address (each costs a
+    /// dial-back). Default: 600.
+    pub check_in_rate_per_ip: u32,
+    /// Check-ins accepted per minute from one node id. Default: 60.
+    pub check_in_rate_per_node: u32,
 }
 
 impl Default for SatelliteConfig {
@@ -86,6 +98,10 @@ impl Default for SatelliteConfig {
             pending_object_timeout: Duration::from_secs(24 * 3600),
             multipart_expiration: Duration::from_secs(7 * 24 * 3600),
             log_format: LogFormat::Plain,
+            insecure: false,
+            node_allowlist: Vec::new(),
+            check_in_rate_per_ip: 600,
+            check_in_rate_per_node: 60,
         }
     }
 }
@@ -110,6 +126,9 @@ impl SatelliteConfig {
         if let Ok(dir) = std::env::var("SATELLITE_DATA_DIR") {
             config.data_dir = PathBuf::from(dir);
         }
+        if let Ok(v) = std::env::var("SATELLITE_INSECURE") {
+            config.insecure = matches!(v.as_str(), "1" | "true" | "yes");
+        }
         Ok(config)
     }
 
@@ -126,8 +145,31 @@ impl SatelliteConfig {
         }
     }
 
+    /// TLS or plaintext, from `insecure`.
+    pub fn security(&self) -> satstore_transport::Security {
+        satstore_transport::Security::from_insecure(self.insecure)
+    }
+
+    /// The node allowlist, parsed; `None` when empty (any node).
+    pub fn allowlist(
+        &self,
+    ) -> Result<Option<std::collections::HashSet<satstore_common::NodeId>>, SatelliteError> {
+        if self.node_allowlist.is_empty() {
+            return Ok(None);
+        }
+        self.node_allowlist
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| SatelliteError::Config(format!("node_allowlist: {s:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     /// Checks values that would make the satellite misbehave.
     pub fn validate(&self) -> Result<(), SatelliteError> {
+        self.allowlist()?;
         self.redundancy
             .validate()
             .map_err(|e| SatelliteError::Config(e.to_string()))?;

@@ -10,9 +10,10 @@ use std::time::Duration;
 use satstore_common::orders::PieceAction;
 use satstore_common::signing::SigningKeyPair;
 use satstore_common::time::now_unix;
-use satstore_common::{NodeId, SignedMessage};
+use satstore_common::{NodeId, NodeUrl, SignedMessage};
 use satstore_proto::piecestore::DeleteRequest;
 use satstore_proto::piecestore::piecestore_client::PiecestoreClient;
+use satstore_transport::Dialer;
 use tokio::task::JoinSet;
 
 use crate::orders::{LimitBatch, LimitSpec, OrderSigner};
@@ -24,16 +25,19 @@ use crate::store::objects::PieceRef;
 pub struct PieceDeleter {
     store: Store,
     signer: Arc<OrderSigner>,
+    dialer: Dialer,
     timeout: Duration,
     tasks: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl PieceDeleter {
-    /// A deleter signing with `signer` and giving each node `timeout`.
-    pub fn new(store: Store, signer: Arc<OrderSigner>, timeout: Duration) -> Self {
+    /// A deleter signing with `signer`, dialing with `dialer` and giving
+    /// each node `timeout`.
+    pub fn new(store: Store, signer: Arc<OrderSigner>, dialer: Dialer, timeout: Duration) -> Self {
         PieceDeleter {
             store,
             signer,
+            dialer,
             timeout,
             tasks: Arc::new(Mutex::new(JoinSet::new())),
         }
@@ -87,8 +91,13 @@ impl PieceDeleter {
                 .collect();
             let limits = self.signer.sign_limits(serial, now, &batch, &specs);
             let timeout = self.timeout;
+            let dialer = self.dialer.clone();
             calls.spawn(async move {
-                let r = tokio::time::timeout(timeout, delete_on_node(&node.address, limits)).await;
+                let url = NodeUrl {
+                    id: node.id,
+                    address: node.address.clone(),
+                };
+                let r = tokio::time::timeout(timeout, delete_on_node(&dialer, &url, limits)).await;
                 match r {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
@@ -114,10 +123,12 @@ impl PieceDeleter {
     }
 }
 
-async fn delete_on_node(address: &str, limits: Vec<SignedMessage>) -> Result<(), String> {
-    let mut client = PiecestoreClient::connect(format!("http://{address}"))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn delete_on_node(
+    dialer: &Dialer,
+    url: &NodeUrl,
+    limits: Vec<SignedMessage>,
+) -> Result<(), String> {
+    let mut client = PiecestoreClient::new(dialer.dial(url).await.map_err(|e| e.to_string())?);
     for limit in limits {
         client
             .delete(DeleteRequest {
@@ -185,16 +196,19 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let node = RecordingNode::default();
+        let node_identity = Identity::generate(0);
         let stop = tokio_util::sync::CancellationToken::new();
+        let incoming = satstore_transport::incoming(
+            listener,
+            Some(satstore_transport::ServerTls::new(&node_identity).unwrap()),
+            satstore_transport::AcceptLimits::default(),
+        );
         let server = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(PiecestoreServer::new(node.clone()))
-                .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(listener),
-                    stop.clone().cancelled_owned(),
-                ),
+                .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned()),
         );
-        let live = NodeId::from_public_key(&[1; 32]);
+        let live = node_identity.id();
         let dead = NodeId::from_public_key(&[2; 32]);
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -208,12 +222,14 @@ mod tests {
                 public_key: vec![0; 32],
                 free_disk: 1,
                 version: "t".into(),
+                check_in_ms: 0,
             };
             store.record_check_in(&c, now_unix()).await.unwrap();
         }
         let sat = Identity::generate(0);
         let signer = Arc::new(OrderSigner::new(sat.clone(), Duration::from_secs(3600)));
-        let deleter = PieceDeleter::new(store, signer, Duration::from_secs(5));
+        let dialer = Dialer::with_identity(satstore_transport::Security::Tls, &sat).unwrap();
+        let deleter = PieceDeleter::new(store, signer, dialer, Duration::from_secs(5));
         let pieces = vec![
             PieceRef {
                 node_id: live,

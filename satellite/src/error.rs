@@ -34,6 +34,9 @@ pub enum SatelliteError {
     /// Not enough resources right now (e.g. storage nodes); retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// The caller is over a rate or size limit; slow down.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// The operation is not implemented yet.
     #[error("{0}")]
     Unimplemented(String),
@@ -72,6 +75,7 @@ impl From<SatelliteError> for tonic::Status {
             SatelliteError::FailedPrecondition(m) => Status::failed_precondition(m),
             SatelliteError::OutOfRange(m) => Status::out_of_range(m),
             SatelliteError::Unavailable(m) => Status::unavailable(m),
+            SatelliteError::ResourceExhausted(m) => Status::resource_exhausted(m),
             SatelliteError::Unimplemented(m) => Status::unimplemented(m),
             other => {
                 // Internals stay in the log; the client gets a generic message.

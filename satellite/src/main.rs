@@ -68,6 +68,9 @@ enum Command {
         /// Log format: plain or json.
         #[arg(long)]
         log_format: Option<LogFormat>,
+        /// Plaintext gRPC instead of identity-bound TLS (trusted networks only).
+        #[arg(long)]
+        insecure: bool,
     },
     /// Manage projects.
     Project {
@@ -213,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             metrics_listen,
             log_format,
+            insecure,
         } => {
             let mut config = common.load()?;
             if let Some(l) = listen {
@@ -223,6 +227,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(f) = log_format {
                 config.log_format = f;
+            }
+            if insecure {
+                config.insecure = true;
             }
             init_tracing(config.log_format);
             let grpc = tokio::net::TcpListener::bind(config.listen)

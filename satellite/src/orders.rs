@@ -40,6 +40,7 @@ pub struct LimitBatch<'a> {
 pub struct OrderSigner {
     identity: Identity,
     metadata_key: LessSafeKey,
+    tenant_key: ring::hmac::Key,
     expiration: Duration,
 }
 
@@ -57,9 +58,13 @@ impl OrderSigner {
         let digest = ring::digest::digest(&ring::digest::SHA256, &material);
         let key = UnboundKey::new(&AES_256_GCM, digest.as_ref())
             .expect("a SHA-256 digest is a valid AES-256 key");
+        let mut tenant_material = b"satstore order-limit tenant v1".to_vec();
+        tenant_material.extend_from_slice(&identity.keys().seed());
+        let tenant_digest = ring::digest::digest(&ring::digest::SHA256, &tenant_material);
         OrderSigner {
             identity,
             metadata_key: LessSafeKey::new(key),
+            tenant_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, tenant_digest.as_ref()),
             expiration,
         }
     }
@@ -110,6 +115,15 @@ impl OrderSigner {
         Ok((project.to_vec(), bucket))
     }
 
+    /// The opaque tenant tag of a project: the same for every limit of the
+    /// project, unlinkable to it without this satellite's key.
+    pub fn tenant_tag(&self, project_id: &[u8]) -> [u8; 16] {
+        let tag = ring::hmac::sign(&self.tenant_key, project_id);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&tag.as_ref()[..16]);
+        out
+    }
+
     /// A fresh serial for limits created at `now`.
     pub fn new_serial(&self, now: i64) -> SerialNumber {
         SerialNumber::new(now + self.expiration.as_secs() as i64)
@@ -124,6 +138,7 @@ impl OrderSigner {
         specs: &[LimitSpec],
     ) -> Vec<SignedMessage> {
         let encrypted_metadata = self.seal_metadata(batch.project_id, batch.bucket);
+        let tenant = self.tenant_tag(batch.project_id);
         specs
             .iter()
             .map(|s| {
@@ -138,6 +153,7 @@ impl OrderSigner {
                     order_creation: now,
                     order_expiration: now + self.expiration.as_secs() as i64,
                     uplink_public_key: batch.uplink_public_key,
+                    tenant,
                     encrypted_metadata: encrypted_metadata.clone(),
                 };
                 self.identity.keys().sign(&limit)
@@ -183,5 +199,9 @@ mod tests {
         let other = OrderSigner::new(Identity::generate(0), Duration::from_secs(1));
         assert!(other.open_metadata(&l.encrypted_metadata).is_err());
         assert!(signer.open_metadata(&[1, 2]).is_err());
+        // One tag per project, unlike another project's or satellite's.
+        assert_eq!(l.tenant, signer.tenant_tag(&[7; 16]));
+        assert_ne!(l.tenant, signer.tenant_tag(&[8; 16]));
+        assert_ne!(l.tenant, other.tenant_tag(&[7; 16]));
     }
 }

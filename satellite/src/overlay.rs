@@ -93,6 +93,7 @@ mod tests {
             public_key: vec![0; 32],
             free_disk: free,
             version: "t".into(),
+            check_in_ms: 0,
         };
         store.record_check_in(&c, at).await.unwrap();
         id

@@ -10,14 +10,14 @@ use satstore_common::time::now_unix;
 use satstore_common::{Identity, NodeId, NodeUrl};
 use satstore_proto::metainfo::metainfo_server::MetainfoServer;
 use satstore_proto::node::node_server::NodeServer;
+use satstore_transport::{AcceptLimits, Dialer, Security, ServerTls};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::chores::{Chore, ExpiredObjectsChore, ZombieObjectsChore};
 use crate::config::SatelliteConfig;
-use crate::contact::{Contact, NodeService};
+use crate::contact::{Contact, ContactPolicy, NodeService};
 use crate::deleter::PieceDeleter;
 use crate::error::SatelliteError;
 use crate::metainfo::{MetainfoEndpoint, MetainfoLimits, MetainfoService};
@@ -94,9 +94,21 @@ pub async fn start(
         shutdown.clone(),
     );
 
+    let security = config.security();
+    let tls_error = |e: satstore_transport::TransportError| SatelliteError::Config(e.to_string());
+    let tls = match security {
+        Security::Tls => Some(ServerTls::new(&identity).map_err(tls_error)?),
+        Security::Insecure => None,
+    };
+    let dialer = Dialer::with_identity(security, &identity).map_err(tls_error)?;
     let orders = Arc::new(OrderSigner::new(identity.clone(), config.order_expiration));
     let overlay = Overlay::new(store.clone(), config.online_window, config.min_free_disk.0);
-    let deleter = PieceDeleter::new(store.clone(), orders.clone(), config.dial_timeout);
+    let deleter = PieceDeleter::new(
+        store.clone(),
+        orders.clone(),
+        dialer.clone(),
+        config.dial_timeout,
+    );
     let expired_chore = ExpiredObjectsChore::new(store.clone(), metrics.clone());
     let zombie_chore = ZombieObjectsChore::new(
         store.clone(),
@@ -135,9 +147,15 @@ pub async fn start(
     let contact = Contact::new(
         store.clone(),
         metrics.clone(),
-        config.dial_timeout,
-        config.online_window,
-        config.min_node_difficulty,
+        dialer,
+        ContactPolicy {
+            dial_timeout: config.dial_timeout,
+            online_window: config.online_window,
+            min_difficulty: config.min_node_difficulty,
+            allowlist: config.allowlist()?,
+            rate_per_ip: config.check_in_rate_per_ip,
+            rate_per_node: config.check_in_rate_per_node,
+        },
     );
     let router = tonic::transport::Server::builder()
         .layer(RpcMetricsLayer(metrics.rpc.clone()))
@@ -148,7 +166,7 @@ pub async fn start(
         .add_service(NodeServer::new(NodeService::new(Arc::new(contact))));
     let token = shutdown.clone();
     let server = tokio::spawn(async move {
-        let incoming = TcpListenerStream::new(listeners.grpc);
+        let incoming = satstore_transport::incoming(listeners.grpc, tls, AcceptLimits::default());
         if let Err(e) = router
             .serve_with_incoming_shutdown(incoming, token.cancelled_owned())
             .await

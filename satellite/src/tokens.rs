@@ -5,6 +5,7 @@
 //! the request.
 
 use prost::Message;
+use satstore_common::signing::SigningDomain;
 use satstore_common::{Identity, SignedMessage};
 use satstore_proto::internal::{SegmentIdPayload, StreamIdPayload};
 
@@ -25,20 +26,33 @@ impl TokenSigner {
         TokenSigner { identity }
     }
 
-    fn sign<M: Message>(&self, msg: &M) -> Vec<u8> {
+    fn sign<M: Message>(&self, domain: SigningDomain, msg: &M) -> Vec<u8> {
         self.identity
             .keys()
-            .sign_bytes(msg.encode_to_vec())
+            .sign_bytes(domain, msg.encode_to_vec())
             .to_bytes()
     }
 
-    fn verify<M: Message + Default>(&self, what: &str, token: &[u8]) -> Result<M, SatelliteError> {
+    /// Verifies a token signed under `domain` and decodes it strictly: the
+    /// payload must be exactly the encoding of what it decodes to (no
+    /// unknown fields, nothing a newer or forged encoder slipped in).
+    fn verify<M: Message + Default>(
+        &self,
+        domain: SigningDomain,
+        what: &str,
+        token: &[u8],
+    ) -> Result<M, SatelliteError> {
         let env = SignedMessage::from_bytes(token)
             .map_err(|e| invalid(format!("{what} is malformed: {e}")))?;
         let payload = env
-            .verify_bytes(&self.identity.id())
+            .verify_bytes(domain, &self.identity.id())
             .map_err(|e| invalid(format!("{what} was not issued by this satellite: {e}")))?;
-        M::decode(payload).map_err(|e| invalid(format!("{what} payload is malformed: {e}")))
+        let m =
+            M::decode(payload).map_err(|e| invalid(format!("{what} payload is malformed: {e}")))?;
+        if m.encode_to_vec() != payload {
+            return Err(invalid(format!("{what} payload is not canonical")));
+        }
+        Ok(m)
     }
 
     fn check_age(what: &str, created_at: i64, now: i64) -> Result<(), SatelliteError> {
@@ -52,19 +66,19 @@ impl TokenSigner {
 
     /// Signs a stream id payload (its `created_at_unix` is the issue time).
     pub fn sign_stream(&self, p: &StreamIdPayload) -> Vec<u8> {
-        self.sign(p)
+        self.sign(SigningDomain::StreamId, p)
     }
 
     /// Verifies a stream id issued by this satellite within the lifetime.
     pub fn verify_stream(&self, token: &[u8], now: i64) -> Result<StreamIdPayload, SatelliteError> {
-        let p: StreamIdPayload = self.verify("stream id", token)?;
+        let p: StreamIdPayload = self.verify(SigningDomain::StreamId, "stream id", token)?;
         Self::check_age("stream id", p.created_at_unix, now)?;
         Ok(p)
     }
 
     /// Signs a segment id payload.
     pub fn sign_segment(&self, p: &SegmentIdPayload) -> Vec<u8> {
-        self.sign(p)
+        self.sign(SigningDomain::SegmentId, p)
     }
 
     /// Verifies a segment id issued by this satellite within the lifetime.
@@ -73,7 +87,7 @@ impl TokenSigner {
         token: &[u8],
         now: i64,
     ) -> Result<SegmentIdPayload, SatelliteError> {
-        let p: SegmentIdPayload = self.verify("segment id", token)?;
+        let p: SegmentIdPayload = self.verify(SigningDomain::SegmentId, "segment id", token)?;
         Self::check_age("segment id", p.created_at_unix, now)?;
         if p.stream.is_none() {
             return Err(invalid("segment id carries no stream"));
@@ -139,5 +153,27 @@ mod tests {
             ..Default::default()
         });
         assert!(signer.verify_segment(&no_stream, 6).is_err());
+        // A stream token is never a segment token, even if its bytes decode
+        // as one; and the satellite's own signature over other bytes (an
+        // order limit, say) is never a token.
+        let mut as_segment = SignedMessage::from_bytes(&t).unwrap();
+        as_segment.payload = seg.encode_to_vec();
+        assert!(signer.verify_segment(&as_segment.to_bytes(), 6).is_err());
+        let foreign_domain = Identity::generate(0);
+        let other_signer = TokenSigner::new(foreign_domain.clone());
+        let limit_sig = foreign_domain
+            .keys()
+            .sign_bytes(SigningDomain::OrderLimit, stream(1000).encode_to_vec())
+            .to_bytes();
+        assert!(other_signer.verify_stream(&limit_sig, 1000).is_err());
+        // Unknown fields appended to a genuine payload are refused.
+        let mut padded = stream(1000).encode_to_vec();
+        padded.extend_from_slice(&[0x30, 0x01]);
+        let padded = foreign_domain
+            .keys()
+            .sign_bytes(SigningDomain::StreamId, padded)
+            .to_bytes();
+        let e = other_signer.verify_stream(&padded, 1000).unwrap_err();
+        assert!(e.to_string().contains("not canonical"), "{e}");
     }
 }

@@ -21,6 +21,7 @@ fn main() -> anyhow::Result<()> {
         &dir,
         StoreOptions {
             allocated_space: u64::MAX,
+            min_free_disk: 0,
         },
     )?;
     let sat = NodeId::from_public_key(&[1; 32]);
@@ -35,14 +36,17 @@ fn main() -> anyhow::Result<()> {
         for part in data.chunks(32 * 1024) {
             w.write(part)?;
         }
-        w.commit(&PieceHeader {
-            order_limit: SignedMessage::default(),
-            uplink_hash: SignedMessage::default(),
-            piece_size: data.len() as u64,
-            chunk_hashes: chunk_hashes.clone(),
-            created_at: 0,
-            expires_at: 0,
-        })?;
+        w.commit(
+            &PieceHeader {
+                order_limit: SignedMessage::default(),
+                uplink_hash: SignedMessage::default(),
+                piece_size: data.len() as u64,
+                chunk_hashes: chunk_hashes.clone(),
+                created_at: 0,
+                expires_at: 0,
+            },
+            None,
+        )?;
     }
     let secs = start.elapsed().as_secs_f64();
     let total = (pieces * data.len()) as f64 / (1 << 20) as f64;

@@ -5,12 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prost::Message;
-use satstore_common::time::now_unix;
+use satstore_common::contact::CheckInInfo;
 use satstore_common::{Identity, NodeUrl};
+use satstore_proto::node::CheckInRequest;
 use satstore_proto::node::node_client::NodeClient;
-use satstore_proto::node::{CheckInInfo, CheckInRequest};
-use tonic::transport::Endpoint;
+use satstore_transport::Dialer;
 
 use crate::error::StorageNodeError;
 use crate::store::PieceStore;
@@ -21,6 +20,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Checks in with the satellites of one node.
 pub struct CheckIn {
     identity: Identity,
+    dialer: Dialer,
     satellites: Vec<NodeUrl>,
     address: String,
     store: Arc<dyn PieceStore>,
@@ -30,12 +30,14 @@ impl CheckIn {
     /// A check-in announcing `address` (host:port) for `identity`.
     pub fn new(
         identity: Identity,
+        dialer: Dialer,
         satellites: Vec<NodeUrl>,
         address: String,
         store: Arc<dyn PieceStore>,
     ) -> Self {
         CheckIn {
             identity,
+            dialer,
             satellites,
             address,
             store,
@@ -53,14 +55,11 @@ impl CheckIn {
     pub fn signed_info(&self) -> satstore_common::SignedMessage {
         let info = CheckInInfo {
             address: self.address.clone(),
-            free_disk: self
-                .store
-                .allocated_space()
-                .saturating_sub(self.store.used_space()),
+            free_disk: self.store.available_space(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            timestamp_unix: now_unix(),
+            timestamp_ms: satstore_common::time::now_unix_ms(),
         };
-        self.identity.keys().sign_bytes(info.encode_to_vec())
+        self.identity.keys().sign(&info)
     }
 
     /// One check-in with `satellite`.
@@ -70,13 +69,17 @@ impl CheckIn {
             reason,
         };
         let signed = self.signed_info();
-        let channel = Endpoint::from_shared(satellite.endpoint())
-            .map_err(|e| fail(format!("bad address: {e}")))?
+        let endpoint = self
+            .dialer
+            .endpoint(satellite)
+            .map_err(|e| fail(e.to_string()))?
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .connect()
+            .timeout(REQUEST_TIMEOUT);
+        let channel = self
+            .dialer
+            .connect(satellite, endpoint)
             .await
-            .map_err(|e| fail(format!("connect: {e}")))?;
+            .map_err(|e| fail(e.to_string()))?;
         let resp = NodeClient::new(channel)
             .check_in(CheckInRequest {
                 info: Some(satstore_proto::common::Signed::from(signed)),

@@ -44,6 +44,27 @@ pub struct StorageNodeConfig {
     pub expiration_sweep_interval: Duration,
     /// Log output: `plain` (default) or `json`.
     pub log_format: LogFormat,
+    /// Serve and dial plaintext gRPC instead of identity-bound TLS. Only for
+    /// debugging on a trusted network. Default false; env
+    /// `STORAGENODE_INSECURE`, flag `--insecure`.
+    pub insecure: bool,
+    /// Trailing zero bits a new identity's id must have (the proof of work
+    /// a satellite may require). Default 0; used only when the identity is
+    /// created.
+    pub identity_difficulty: u32,
+    /// Bytes the node's filesystem keeps free whatever `allocated_space`
+    /// says. Default `"256 MiB"`.
+    pub min_free_disk: ByteSize,
+    /// A transfer whose client sends (or, for downloads, reads) nothing for
+    /// this long is ended. Default `"60s"`.
+    #[serde(with = "duration")]
+    pub transfer_idle_timeout: Duration,
+    /// Uploads and downloads at once on this node; more are refused with
+    /// RESOURCE_EXHAUSTED. Default 256.
+    pub max_concurrent_transfers: usize,
+    /// Uploads and downloads at once for one project (as tagged by its
+    /// satellite). Default 64.
+    pub max_transfers_per_project: usize,
 }
 
 impl Default for StorageNodeConfig {
@@ -59,6 +80,12 @@ impl Default for StorageNodeConfig {
             order_creation_grace: Duration::from_secs(3600),
             expiration_sweep_interval: Duration::from_secs(600),
             log_format: LogFormat::Plain,
+            insecure: false,
+            identity_difficulty: 0,
+            min_free_disk: ByteSize(256 << 20),
+            transfer_idle_timeout: Duration::from_secs(60),
+            max_concurrent_transfers: 256,
+            max_transfers_per_project: 64,
         }
     }
 }
@@ -75,6 +102,20 @@ impl StorageNodeConfig {
             .map_err(|e| StorageNodeError::Config(format!("read {}: {e}", path.display())))?;
         Self::from_toml(&text)
             .map_err(|e| StorageNodeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// TLS or plaintext, from `insecure`.
+    pub fn security(&self) -> satstore_transport::Security {
+        satstore_transport::Security::from_insecure(self.insecure)
+    }
+
+    /// The transfer bounds.
+    pub fn transfer_limits(&self) -> crate::transfer::TransferLimits {
+        crate::transfer::TransferLimits {
+            idle_timeout: self.transfer_idle_timeout,
+            max_concurrent: self.max_concurrent_transfers,
+            max_per_tenant: self.max_transfers_per_project,
+        }
     }
 
     /// The trusted satellites, parsed.
@@ -98,6 +139,21 @@ impl StorageNodeConfig {
         if self.expiration_sweep_interval.is_zero() {
             return Err(StorageNodeError::Config(
                 "expiration_sweep_interval must be positive".into(),
+            ));
+        }
+        if self.transfer_idle_timeout.is_zero() {
+            return Err(StorageNodeError::Config(
+                "transfer_idle_timeout must be positive".into(),
+            ));
+        }
+        if self.max_concurrent_transfers == 0 || self.max_transfers_per_project == 0 {
+            return Err(StorageNodeError::Config(
+                "max_concurrent_transfers and max_transfers_per_project must be positive".into(),
+            ));
+        }
+        if self.identity_difficulty > 32 {
+            return Err(StorageNodeError::Config(
+                "identity_difficulty above 32 would take too long to generate".into(),
             ));
         }
         if let Some(addr) = &self.external_address

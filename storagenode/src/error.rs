@@ -139,6 +139,15 @@ pub enum TransferError {
     /// The node is shutting down; retry on another node.
     #[error("storage node is shutting down")]
     ShuttingDown,
+    /// The node or the tenant is at its maximum of concurrent transfers.
+    #[error("{0}")]
+    Busy(String),
+    /// The client sent nothing for too long.
+    #[error("no message from the client for {0:?}; transfer abandoned")]
+    Idle(std::time::Duration),
+    /// The order limit expired while the transfer was running.
+    #[error("the order limit expired during the transfer")]
+    LimitExpired,
 }
 
 /// Why the storage node could not start or check in.
@@ -219,6 +228,10 @@ impl From<TransferError> for Status {
                 Status::data_loss(m)
             }
             TransferError::ShuttingDown => Status::unavailable("storage node is shutting down"),
+            TransferError::Busy(m) => Status::resource_exhausted(m),
+            e @ (TransferError::Idle(_) | TransferError::LimitExpired) => {
+                Status::deadline_exceeded(e.to_string())
+            }
         }
     }
 }

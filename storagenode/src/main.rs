@@ -55,6 +55,9 @@ struct RunArgs {
     /// Log format: plain or json.
     #[arg(long, env = "STORAGENODE_LOG_FORMAT")]
     log_format: Option<LogFormat>,
+    /// Plaintext gRPC instead of identity-bound TLS (trusted networks only).
+    #[arg(long, env = "STORAGENODE_INSECURE")]
+    insecure: bool,
 }
 
 impl RunArgs {
@@ -83,6 +86,9 @@ impl RunArgs {
         }
         if let Some(v) = self.log_format {
             c.log_format = v;
+        }
+        if self.insecure {
+            c.insecure = true;
         }
         c.validate().context("check config")?;
         Ok(c)

@@ -27,6 +27,10 @@ pub struct StorageNodeMetrics {
     download_bytes: Counter,
     refused: Family<ReasonLabel, Counter>,
     expired_pieces: Counter,
+    /// Transfers (uploads, downloads) holding a slot right now.
+    pub transfers_active: Gauge,
+    /// Transfers ended by the node: idle too long or past the limit's expiry.
+    transfers_timed_out: Family<ReasonLabel, Counter>,
 }
 
 fn gauge_value(v: u64) -> i64 {
@@ -45,6 +49,8 @@ impl StorageNodeMetrics {
             download_bytes: Counter::default(),
             refused: Family::default(),
             expired_pieces: Counter::default(),
+            transfers_active: Gauge::default(),
+            transfers_timed_out: Family::default(),
         };
         registry.register(
             "pieces_stored",
@@ -58,7 +64,7 @@ impl StorageNodeMetrics {
         );
         registry.register(
             "free_space_bytes",
-            "Allocated space not used yet",
+            "Bytes that may still be written: the rest of the allocation, capped by the filesystem's free space",
             m.free_space.clone(),
         );
         registry.register(
@@ -81,7 +87,24 @@ impl StorageNodeMetrics {
             "Pieces deleted by the expiration sweep because their expiration passed",
             m.expired_pieces.clone(),
         );
+        registry.register(
+            "transfers_active",
+            "Uploads and downloads holding a transfer slot",
+            m.transfers_active.clone(),
+        );
+        registry.register(
+            "transfers_timed_out",
+            "Transfers ended by the node, by reason (idle, expired)",
+            m.transfers_timed_out.clone(),
+        );
         m
+    }
+
+    /// Counts a transfer the node ended (`reason`: idle or expired).
+    pub fn timed_out(&self, reason: &'static str) {
+        self.transfers_timed_out
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     /// Refreshes the space and piece gauges from the store.
@@ -89,8 +112,7 @@ impl StorageNodeMetrics {
         let used = store.used_space();
         self.pieces_stored.set(gauge_value(store.piece_count()));
         self.used_space.set(gauge_value(used));
-        self.free_space
-            .set(gauge_value(store.allocated_space().saturating_sub(used)));
+        self.free_space.set(gauge_value(store.available_space()));
     }
 
     /// Counts bytes received by an upload.

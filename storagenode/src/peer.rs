@@ -21,8 +21,9 @@ use crate::metrics::StorageNodeMetrics;
 use crate::rpc::{ContactService, PiecestoreService};
 use crate::server::serve_grpc;
 use crate::store::{PieceStore, RocksPieceStore, StoreOptions};
-use crate::transfer::NodeContext;
+use crate::transfer::{NodeContext, TransferSlots};
 use crate::verify::Verifier;
+use satstore_transport::{Dialer, Security, ServerTls};
 
 /// How long a graceful shutdown waits for streams before killing them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -62,11 +63,13 @@ pub async fn start(
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             StorageNodeError::Config(format!("create data_dir {}: {e}", data_dir.display()))
         })?;
-        let identity = Identity::load_or_create(&data_dir)?;
+        let identity =
+            Identity::load_or_create_with_difficulty(&data_dir, config.identity_difficulty)?;
         let store = RocksPieceStore::open(
             &data_dir.join("pieces.db"),
             StoreOptions {
                 allocated_space: config.allocated_space.0,
+                min_free_disk: config.min_free_disk.0,
             },
         )?;
         Ok::<_, StorageNodeError>((identity, store))
@@ -98,6 +101,13 @@ pub async fn start(
     let metrics = StorageNodeMetrics::register(&mut registry);
     metrics.observe_store(&*dyn_store);
 
+    let security = config.security();
+    let tls = match security {
+        Security::Tls => Some(ServerTls::new(&identity).map_err(tls_error)?),
+        Security::Insecure => None,
+    };
+    let dialer = Dialer::with_identity(security, &identity).map_err(tls_error)?;
+
     let kill = CancellationToken::new();
     let shutdown = kill.child_token();
     let ctx = Arc::new(NodeContext {
@@ -109,6 +119,7 @@ pub async fn start(
         ),
         store: dyn_store.clone(),
         metrics: metrics.clone(),
+        slots: TransferSlots::new(config.transfer_limits(), metrics.clone()),
         shutdown: shutdown.clone(),
     });
 
@@ -119,8 +130,17 @@ pub async fn start(
         );
         let (rpc, shutdown, kill) = (metrics.rpc.clone(), shutdown.clone(), kill.clone());
         tokio::spawn(async move {
-            if let Err(e) =
-                serve_grpc(listeners.grpc, piecestore, contact, rpc, id, shutdown, kill).await
+            if let Err(e) = serve_grpc(
+                listeners.grpc,
+                tls,
+                piecestore,
+                contact,
+                rpc,
+                id,
+                shutdown,
+                kill,
+            )
+            .await
             {
                 tracing::error!(error = %e, "gRPC server failed");
             }
@@ -137,6 +157,7 @@ pub async fn start(
 
     let checkin = Arc::new(CheckIn::new(
         identity,
+        dialer,
         satellites,
         address,
         dyn_store.clone(),
@@ -165,6 +186,10 @@ pub async fn start(
         metrics_server: Some(metrics_server),
         chores: Some(chores),
     })
+}
+
+fn tls_error(e: satstore_transport::TransportError) -> StorageNodeError {
+    StorageNodeError::Config(e.to_string())
 }
 
 /// How often the node's chores run.

@@ -1,8 +1,8 @@
-//! Serving gRPC on a pre-bound listener, with two ways to stop: graceful
-//! (stop accepting, let streams end) and kill (every connection fails at
-//! once, simulating a crash). Tonic runs each connection in its own task,
-//! so a kill must reach the sockets: [`KillableIo`] fails all I/O once the
-//! kill token is cancelled.
+//! Serving gRPC on a pre-bound listener (identity-bound TLS unless
+//! insecure), with two ways to stop: graceful (stop accepting, let streams
+//! end) and kill (every connection fails at once, simulating a crash).
+//! Tonic runs each connection in its own task, so a kill must reach the
+//! sockets: [`KillableIo`] fails all I/O once the kill token is cancelled.
 
 use std::future::Future;
 use std::io;
@@ -14,23 +14,23 @@ use satstore_common::NodeId;
 use satstore_common::telemetry::{RpcMetrics, RpcMetricsLayer};
 use satstore_proto::piecestore::contact_server::ContactServer;
 use satstore_proto::piecestore::piecestore_server::PiecestoreServer;
+use satstore_transport::{AcceptLimits, Conn, PeerInfo, ServerTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tonic::transport::server::{Connected, TcpConnectInfo};
+use tonic::transport::server::Connected;
 
 use crate::rpc::{ContactService, PiecestoreService};
 
-/// A TCP connection whose reads and writes fail once `kill` is cancelled.
+/// A connection whose reads and writes fail once `kill` is cancelled.
 pub struct KillableIo {
-    inner: TcpStream,
+    inner: Conn,
     kill: CancellationToken,
     killed: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl KillableIo {
-    fn new(inner: TcpStream, kill: CancellationToken) -> Self {
+    fn new(inner: Conn, kill: CancellationToken) -> Self {
         let killed = Box::pin(kill.clone().cancelled_owned());
         KillableIo {
             inner,
@@ -88,16 +88,19 @@ impl AsyncWrite for KillableIo {
 }
 
 impl Connected for KillableIo {
-    type ConnectInfo = TcpConnectInfo;
-    fn connect_info(&self) -> TcpConnectInfo {
+    type ConnectInfo = PeerInfo;
+    fn connect_info(&self) -> PeerInfo {
         self.inner.connect_info()
     }
 }
 
-/// Serves the node's gRPC services on `listener` until `shutdown` is
-/// cancelled (graceful); cancelling `kill` aborts every connection.
+/// Serves the node's gRPC services on `listener` (TLS with `tls`,
+/// plaintext without) until `shutdown` is cancelled (graceful); cancelling
+/// `kill` aborts every connection.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve_grpc(
     listener: TcpListener,
+    tls: Option<ServerTls>,
     piecestore: PiecestoreService,
     contact: ContactService,
     rpc_metrics: RpcMetrics,
@@ -105,12 +108,8 @@ pub async fn serve_grpc(
     shutdown: CancellationToken,
     kill: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = TcpListenerStream::new(listener).map(move |conn| {
-        conn.map(|stream| {
-            let _ = stream.set_nodelay(true);
-            KillableIo::new(stream, kill.clone())
-        })
-    });
+    let incoming = satstore_transport::incoming(listener, tls, AcceptLimits::default())
+        .map(move |conn| conn.map(|c| KillableIo::new(c, kill.clone())));
     tonic::transport::Server::builder()
         .trace_fn(move |req| {
             tracing::info_span!(

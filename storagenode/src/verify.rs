@@ -106,7 +106,8 @@ impl Verifier {
         Ok(limit)
     }
 
-    /// Checks a limit and consumes its serial: a second use is refused.
+    /// Checks a limit and consumes its serial (durably): a second use is
+    /// refused, also after a power loss.
     pub fn verify_limit(
         &self,
         store: &dyn PieceStore,
@@ -115,16 +116,28 @@ impl Verifier {
         now: i64,
     ) -> Result<OrderLimit, TransferError> {
         let limit = self.check_limit(signed, rpc, now)?;
-        let fresh = store.use_serial(
-            &limit.satellite_id,
-            &limit.serial_number,
-            limit.order_expiration,
-        )?;
-        if !fresh {
-            return Err(VerifyError::SerialUsed.into());
-        }
+        use_serial(store, &limit, true)?;
         Ok(limit)
     }
+}
+
+/// Consumes the serial of a checked `limit`: `SerialUsed` if it was used
+/// before. `durable`: synced now (else the caller's commit syncs it).
+pub fn use_serial(
+    store: &dyn PieceStore,
+    limit: &OrderLimit,
+    durable: bool,
+) -> Result<(), TransferError> {
+    let fresh = store.use_serial(
+        &limit.satellite_id,
+        &limit.serial_number,
+        limit.order_expiration,
+        durable,
+    )?;
+    if !fresh {
+        return Err(VerifyError::SerialUsed.into());
+    }
+    Ok(())
 }
 
 /// Tracks the uplink's orders under one limit: signature, serial, growth.
@@ -224,6 +237,7 @@ mod tests {
                 order_creation: NOW,
                 order_expiration: NOW + 100,
                 uplink_public_key: self.piece_key.public_key(),
+                tenant: [0; 16],
                 encrypted_metadata: vec![],
             }
         }

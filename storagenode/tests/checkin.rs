@@ -5,25 +5,28 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use prost::Message;
-use satstore_common::{Identity, NodeId, PieceAction, PieceId};
+use satstore_common::contact::{CheckInInfo, PingProof};
+use satstore_common::{Identity, NodeId, NodeUrl, PieceAction, PieceId};
 use satstore_proto::node::node_server::{Node, NodeServer};
-use satstore_proto::node::{
-    CheckInInfo, CheckInRequest, CheckInResponse, SettleRequest, SettleResponse,
-};
+use satstore_proto::node::{CheckInRequest, CheckInResponse, SettleRequest, SettleResponse};
 use satstore_proto::piecestore::contact_client::ContactClient;
 use satstore_proto::piecestore::{DownloadRequest, PingRequest};
+use satstore_transport::{AcceptLimits, Dialer, PeerInfo, Security, ServerTls};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-/// Satellite side of check-in: verify the signed info, ping back, record.
+/// Satellite side of check-in: verify the signed info, ping back, record
+/// (with the id the node's TLS client certificate showed).
 #[derive(Clone, Default)]
 struct FakeSatellite {
-    online: Arc<Mutex<Vec<(NodeId, CheckInInfo)>>>,
+    online: Arc<Mutex<Vec<Seen>>>,
 }
+
+/// A check-in the fake satellite accepted: signer, info, TLS peer id.
+type Seen = (NodeId, CheckInInfo, Option<NodeId>);
 
 #[tonic::async_trait]
 impl Node for FakeSatellite {
@@ -31,6 +34,7 @@ impl Node for FakeSatellite {
         &self,
         req: Request<CheckInRequest>,
     ) -> Result<Response<CheckInResponse>, Status> {
+        let tls_peer = PeerInfo::of(&req).and_then(|p| p.peer_id);
         let signed = from_proto(
             req.into_inner()
                 .info
@@ -40,15 +44,19 @@ impl Node for FakeSatellite {
             .signer_key()
             .map_err(|e| Status::invalid_argument(e.to_string()))?
             .node_id();
-        let payload = signed
-            .verify_bytes(&node_id)
+        let info: CheckInInfo = signed
+            .verify(&node_id)
             .map_err(|e| Status::permission_denied(e.to_string()))?;
-        let info =
-            CheckInInfo::decode(payload).map_err(|e| Status::invalid_argument(e.to_string()))?;
         let challenge: [u8; 32] = rand::random();
-        let mut contact = ContactClient::connect(format!("http://{}", info.address))
+        let url = NodeUrl {
+            id: node_id,
+            address: info.address.clone(),
+        };
+        let channel = Dialer::anonymous(Security::Tls)
+            .dial(&url)
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
+        let mut contact = ContactClient::new(channel);
         let proof = contact
             .ping(PingRequest {
                 challenge: challenge.to_vec(),
@@ -57,14 +65,11 @@ impl Node for FakeSatellite {
             .into_inner()
             .proof
             .ok_or_else(|| Status::internal("no proof"))?;
-        let signed_proof = from_proto(proof);
-        let mut expected = vec![0x30];
-        expected.extend_from_slice(&challenge);
-        let ok = signed_proof
-            .verify_bytes(&node_id)
-            .is_ok_and(|p| p == expected.as_slice());
+        let ok = from_proto(proof)
+            .verify::<PingProof>(&node_id)
+            .is_ok_and(|p| p.challenge == challenge);
         if ok {
-            self.online.lock().unwrap().push((node_id, info));
+            self.online.lock().unwrap().push((node_id, info, tls_peer));
         }
         Ok(Response::new(CheckInResponse {
             ping_ok: ok,
@@ -90,10 +95,15 @@ async fn node_checks_in_and_proves_its_identity() {
     let fake = FakeSatellite::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sat_addr = listener.local_addr().unwrap().to_string();
+    let incoming = satstore_transport::incoming(
+        listener,
+        Some(ServerTls::new(&sat).unwrap()),
+        AcceptLimits::default(),
+    );
     let server = tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(NodeServer::new(fake.clone()))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
+            .serve_with_incoming(incoming),
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -101,8 +111,13 @@ async fn node_checks_in_and_proves_its_identity() {
     node.check_in_now().await.unwrap();
     let online = fake.online.lock().unwrap().clone();
     assert!(!online.is_empty());
-    let (id, info) = online.last().unwrap();
+    let (id, info, tls_peer) = online.last().unwrap();
     assert_eq!(*id, node.id());
+    assert_eq!(
+        *tls_peer,
+        Some(node.id()),
+        "the node dials with its identity"
+    );
     assert_eq!(info.address, node.grpc_addr().to_string());
     assert_eq!(info.free_disk, 1 << 30);
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
@@ -111,15 +126,20 @@ async fn node_checks_in_and_proves_its_identity() {
         format!("{}@{}", node.id(), node.grpc_addr())
     );
 
-    // An empty challenge is refused.
-    let mut contact = ContactClient::connect(format!("http://{}", node.grpc_addr()))
-        .await
-        .unwrap();
-    assert_status(
-        contact.ping(PingRequest { challenge: vec![] }).await,
-        Code::InvalidArgument,
-        "challenge",
+    // Only a 32-byte challenge is signed: nothing longer, shorter or empty.
+    let mut contact = ContactClient::new(
+        Dialer::anonymous(Security::Tls)
+            .dial(&node.url())
+            .await
+            .unwrap(),
     );
+    for challenge in [vec![], vec![0; 31], vec![0; 33], vec![0; 1024]] {
+        assert_status(
+            contact.ping(PingRequest { challenge }).await,
+            Code::InvalidArgument,
+            "exactly 32 bytes",
+        );
+    }
 
     server.abort();
     let _ = server.await;

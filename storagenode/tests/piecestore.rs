@@ -495,9 +495,9 @@ async fn restart_keeps_pieces_and_used_serials() {
         tx.send(m).await.unwrap();
     }
     let pending = tokio::spawn(async move { c.upload(ReceiverStream::new(rx)).await });
-    // Wait until the node holds the reservation, i.e. the upload is in flight.
+    // Wait until the node holds the two chunks sent, i.e. the upload is in flight.
     let store = node.store();
-    while store.used_space() < (bytes.len() + 4 * CHUNK) as u64 {
+    while store.used_space() < (bytes.len() + 2 * CHUNK) as u64 {
         tokio::task::yield_now().await;
     }
     drop(store);

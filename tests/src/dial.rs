@@ -9,10 +9,17 @@ use satstore_proto::piecestore::contact_client::ContactClient;
 use satstore_proto::piecestore::piecestore_client::PiecestoreClient;
 use tonic::transport::Channel;
 
+/// A TLS channel pinned to `url`'s id, anonymous like an uplink's.
 async fn channel(url: &NodeUrl) -> anyhow::Result<Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(url.endpoint())?
-        .connect()
-        .await?)
+    let dialer = satstore_transport::Dialer::anonymous(satstore_transport::Security::Tls);
+    Ok(dialer.dial(url).await?)
+}
+
+/// A TLS channel to `url` authenticated as `who` (a node or satellite
+/// identity).
+pub async fn channel_as(url: &NodeUrl, who: &satstore_common::Identity) -> anyhow::Result<Channel> {
+    let dialer = satstore_transport::Dialer::with_identity(satstore_transport::Security::Tls, who)?;
+    Ok(dialer.dial(url).await?)
 }
 
 /// The satellite's Metainfo API.
@@ -20,9 +27,19 @@ pub async fn metainfo(net: &Localnet) -> anyhow::Result<MetainfoClient<Channel>>
     Ok(MetainfoClient::new(channel(&net.satellite_url()).await?))
 }
 
-/// The satellite's Node API (check-ins).
+/// The satellite's Node API (check-ins), dialed anonymously.
 pub async fn node_api(net: &Localnet) -> anyhow::Result<NodeClient<Channel>> {
     Ok(NodeClient::new(channel(&net.satellite_url()).await?))
+}
+
+/// The satellite's Node API, dialed as `who`.
+pub async fn node_api_as(
+    net: &Localnet,
+    who: &satstore_common::Identity,
+) -> anyhow::Result<NodeClient<Channel>> {
+    Ok(NodeClient::new(
+        channel_as(&net.satellite_url(), who).await?,
+    ))
 }
 
 /// A storage node's Contact service.

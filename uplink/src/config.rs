@@ -28,6 +28,9 @@ pub struct UplinkConfig {
     /// clear (path cipher "none"): the satellite sees keys and lists them
     /// in lexicographic order. Content and metadata stay encrypted.
     pub unencrypted_object_keys: bool,
+    /// Dial the satellite and nodes in plaintext instead of TLS pinned to
+    /// their ids. Only for networks run with `--insecure`.
+    pub insecure: bool,
 }
 
 impl Default for UplinkConfig {
@@ -41,6 +44,7 @@ impl Default for UplinkConfig {
             message_timeout: Duration::from_secs(30),
             long_tail_grace: Duration::from_millis(500),
             unencrypted_object_keys: false,
+            insecure: false,
         }
     }
 }

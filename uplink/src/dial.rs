@@ -7,9 +7,43 @@ use std::time::Duration;
 
 use satstore_common::NodeUrl;
 use satstore_proto::piecestore::piecestore_client::PiecestoreClient;
+use satstore_transport::{Dialer, Security};
 use thiserror::Error;
 use tokio::task::JoinHandle;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
+
+use crate::config::UplinkConfig;
+
+/// How this client dials peers: TLS pinned to the id of every
+/// `id@host:port` it dials (or plaintext when insecure), within a timeout.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DialOptions {
+    /// Connection timeout.
+    pub timeout: Duration,
+    /// Plaintext instead of TLS.
+    pub insecure: bool,
+}
+
+impl From<&UplinkConfig> for DialOptions {
+    fn from(c: &UplinkConfig) -> Self {
+        DialOptions {
+            timeout: c.dial_timeout,
+            insecure: c.insecure,
+        }
+    }
+}
+
+/// The process-wide dialer for `insecure` (one per mode, so TLS sessions
+/// are resumed across projects and transfers).
+pub(crate) fn dialer(insecure: bool) -> &'static Dialer {
+    static TLS: std::sync::OnceLock<Dialer> = std::sync::OnceLock::new();
+    static PLAIN: std::sync::OnceLock<Dialer> = std::sync::OnceLock::new();
+    if insecure {
+        PLAIN.get_or_init(|| Dialer::anonymous(Security::Insecure))
+    } else {
+        TLS.get_or_init(|| Dialer::anonymous(Security::Tls))
+    }
+}
 
 /// Why one piece transfer failed; the segment logic drops that piece and
 /// carries on with the others.
@@ -25,37 +59,26 @@ pub(crate) enum PieceError {
     Timeout { node: String, timeout: Duration },
 }
 
-/// Connects to a storage node's Piecestore service within `timeout`.
+/// Connects to a storage node's Piecestore service within the timeout.
 pub(crate) async fn piecestore(
     node: &NodeUrl,
-    timeout: Duration,
+    opts: DialOptions,
 ) -> Result<PiecestoreClient<Channel>, PieceError> {
     let dial_err = |reason: String| PieceError::Dial {
         node: node.to_string(),
         reason,
     };
-    let endpoint = Endpoint::from_shared(node.endpoint())
+    let dialer = dialer(opts.insecure);
+    let endpoint = dialer
+        .endpoint(node)
         .map_err(|e| dial_err(e.to_string()))?
-        .connect_timeout(timeout);
-    let channel = match tokio::time::timeout(timeout, endpoint.connect()).await {
+        .connect_timeout(opts.timeout);
+    let channel = match tokio::time::timeout(opts.timeout, dialer.connect(node, endpoint)).await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(dial_err(format!("{e}: {}", source_chain(&e)))),
-        Err(_) => return Err(dial_err(format!("timed out after {timeout:?}"))),
+        Ok(Err(e)) => return Err(dial_err(e.to_string())),
+        Err(_) => return Err(dial_err(format!("timed out after {:?}", opts.timeout))),
     };
     Ok(PiecestoreClient::new(channel))
-}
-
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut out = String::new();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 /// A spawned task that is aborted when this handle is dropped, so that

@@ -6,7 +6,7 @@ use std::future::Future;
 use satstore_proto::common::RequestHeader;
 use satstore_proto::metainfo as pb;
 use satstore_proto::metainfo::metainfo_client::MetainfoClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tracing::Instrument;
 
 use crate::config::UplinkConfig;
@@ -54,14 +54,18 @@ impl Metainfo {
         api_key: &ApiKey,
         config: &UplinkConfig,
     ) -> Result<Self> {
-        let endpoint = Endpoint::from_shared(satellite.endpoint())
+        let dialer = crate::dial::dialer(config.insecure);
+        let endpoint = dialer
+            .endpoint(satellite)
             .map_err(|e| {
                 UplinkError::InvalidArgument(format!("satellite address {satellite}: {e}"))
             })?
             .connect_timeout(config.dial_timeout)
             .user_agent(config.user_agent.clone())
             .map_err(|e| UplinkError::InvalidArgument(format!("user agent: {e}")))?;
-        let channel = endpoint.connect_lazy();
+        let channel = dialer.connect_lazy(satellite, endpoint).map_err(|e| {
+            UplinkError::InvalidArgument(format!("satellite address {satellite}: {e}"))
+        })?;
         let client = MetainfoClient::new(channel)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20);

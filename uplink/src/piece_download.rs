@@ -25,7 +25,8 @@ pub(crate) struct PieceDownloadParams {
     pub satellite: NodeId,
     /// Signs orders for this segment's GET serial.
     pub key: SigningKeyPair,
-    pub dial_timeout: Duration,
+    /// How to reach the node.
+    pub dial: crate::dial::DialOptions,
     /// Longest wait for the next message from the node.
     pub message_timeout: Duration,
     /// Channel depth towards the decoder, in chunks.
@@ -105,7 +106,7 @@ async fn run(
         return Ok(());
     }
     let size = end - offset;
-    let mut client = dial::piecestore(&a.node, p.dial_timeout).await?;
+    let mut client = dial::piecestore(&a.node, p.dial).await?;
     let mut schedule = OrderSchedule::new(size.min(a.limit.limit));
     let order = schedule.cover(2 * HASH_CHUNK_SIZE).map(|amount| {
         satstore_proto::common::Signed::from(sign_order(&p.key, a.limit.serial_number, amount))
@@ -273,6 +274,7 @@ mod tests {
             order_creation: 1,
             order_expiration: 100,
             uplink_public_key: piece_key.public_key(),
+            tenant: [0; 16],
             encrypted_metadata: vec![],
         };
         let get = OrderLimit {

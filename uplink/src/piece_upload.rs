@@ -2,8 +2,6 @@
 //! channel of erasure shares, with orders sent ahead of the data and the
 //! node's signed piece hash checked at the end.
 
-use std::time::Duration;
-
 use satstore_common::piece::{ChunkHasher, HASH_CHUNK_SIZE};
 use satstore_common::signing::SigningKeyPair;
 use satstore_common::{PieceHash, SignedMessage};
@@ -31,7 +29,7 @@ pub(crate) async fn upload_piece(
     limit: AddressedLimit,
     key: SigningKeyPair,
     data: mpsc::Receiver<Vec<u8>>,
-    dial_timeout: Duration,
+    dial_opts: dial::DialOptions,
 ) -> Result<StoredPiece, PieceError> {
     let span = tracing::debug_span!(
         "piece_upload",
@@ -39,7 +37,7 @@ pub(crate) async fn upload_piece(
         piece_id = %limit.limit.piece_id,
         piece_num = limit.piece_num
     );
-    let result = run(&limit, &key, data, dial_timeout)
+    let result = run(&limit, &key, data, dial_opts)
         .instrument(span.clone())
         .await;
     if let Err(e) = &result {
@@ -52,14 +50,14 @@ async fn run(
     a: &AddressedLimit,
     key: &SigningKeyPair,
     mut data: mpsc::Receiver<Vec<u8>>,
-    dial_timeout: Duration,
+    dial_opts: dial::DialOptions,
 ) -> Result<StoredPiece, PieceError> {
     let node = a.node.to_string();
     let bad = |reason: String| PieceError::BadAnswer {
         node: node.clone(),
         reason,
     };
-    let mut client = dial::piecestore(&a.node, dial_timeout).await?;
+    let mut client = dial::piecestore(&a.node, dial_opts).await?;
     let (tx, rx) = mpsc::channel::<UploadRequest>(4);
     let first = UploadRequest {
         limit: Some(satstore_proto::common::Signed::from(a.signed.clone())),

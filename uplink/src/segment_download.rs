@@ -48,7 +48,7 @@ pub(crate) async fn download_segment(
     let params = PieceDownloadParams {
         satellite,
         key: convert::piece_key(&resp.piece_private_key)?,
-        dial_timeout: project.config.dial_timeout,
+        dial: (&project.config).into(),
         message_timeout: project.config.message_timeout,
         depth: project.config.piece_channel_depth,
     };

@@ -104,8 +104,7 @@ impl SegmentUpload {
             let (tx, rx) = mpsc::channel(config.piece_channel_depth.max(1));
             let piece_num = limit.piece_num;
             let node_id = limit.node.id;
-            let task =
-                AbortOnDrop::spawn(upload_piece(limit, key.clone(), rx, config.dial_timeout));
+            let task = AbortOnDrop::spawn(upload_piece(limit, key.clone(), rx, config.into()));
             pieces.push(PieceSlot {
                 piece_num,
                 node_id,

@@ -11,7 +11,7 @@ use satstore_common::{NodeId, NodeUrl, Order, OrderLimit, PieceHash, PieceId};
 use satstore_proto::piecestore::piecestore_server::{Piecestore, PiecestoreServer};
 use satstore_proto::piecestore::*;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 #[derive(Clone)]
@@ -27,6 +27,7 @@ type Signed = satstore_proto::common::Signed;
 #[derive(Clone)]
 pub(crate) struct TestNode {
     pub key: SigningKeyPair,
+    identity: satstore_common::Identity,
     pub satellite: NodeId,
     pub pieces: Arc<Mutex<HashMap<PieceId, Stored>>>,
 }
@@ -38,8 +39,10 @@ fn bad(m: impl std::fmt::Display) -> Status {
 impl TestNode {
     /// Starts a node on 127.0.0.1:0 trusting `satellite`.
     pub(crate) async fn start(satellite: NodeId) -> (Self, NodeUrl) {
+        let identity = satstore_common::Identity::generate(0);
         let node = TestNode {
-            key: SigningKeyPair::generate(),
+            key: identity.keys().clone(),
+            identity,
             satellite,
             pieces: Default::default(),
         };
@@ -49,10 +52,15 @@ impl TestNode {
             address: listener.local_addr().unwrap().to_string(),
         };
         let svc = PiecestoreServer::new(node.clone());
+        let incoming = satstore_transport::incoming(
+            listener,
+            Some(satstore_transport::ServerTls::new(&node.identity).unwrap()),
+            satstore_transport::AcceptLimits::default(),
+        );
         tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(svc)
-                .serve_with_incoming(TcpListenerStream::new(listener)),
+                .serve_with_incoming(incoming),
         );
         (node, url)
     }

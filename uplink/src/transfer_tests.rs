@@ -47,6 +47,7 @@ fn limit(s: &Setup, action: PieceAction, url: &NodeUrl) -> AddressedLimit {
         order_creation: satstore_common::time::now_unix(),
         order_expiration: i64::MAX,
         uplink_public_key: s.piece_key.public_key(),
+        tenant: [0; 16],
         encrypted_metadata: vec![],
     };
     AddressedLimit {
@@ -61,9 +62,19 @@ fn params(s: &Setup) -> PieceDownloadParams {
     PieceDownloadParams {
         satellite: s.sat.public_key().node_id(),
         key: s.piece_key.clone(),
-        dial_timeout: Duration::from_secs(5),
+        dial: crate::dial::DialOptions {
+            timeout: Duration::from_secs(5),
+            insecure: false,
+        },
         message_timeout: Duration::from_secs(5),
         depth: 2,
+    }
+}
+
+fn opts(secs: u64) -> crate::dial::DialOptions {
+    crate::dial::DialOptions {
+        timeout: Duration::from_secs(secs),
+        insecure: false,
     }
 }
 
@@ -77,7 +88,7 @@ async fn upload(s: &Setup, data: &[u8]) {
         limit(s, PieceAction::Put, &s.url),
         s.piece_key.clone(),
         rx,
-        Duration::from_secs(5),
+        opts(5),
     ));
     for part in data.chunks(C) {
         tx.send(part.to_vec()).await.unwrap();
@@ -173,7 +184,7 @@ async fn unreachable_node_fails_the_piece() {
         limit(&s, PieceAction::Put, &dead),
         s.piece_key.clone(),
         rx,
-        Duration::from_secs(2),
+        opts(2),
     )
     .await
     .unwrap_err();
@@ -191,12 +202,7 @@ async fn node_refusing_the_upload_is_reported() {
     l.limit.satellite_id = rogue.public_key().node_id();
     l.signed = rogue.sign(&l.limit);
     let (tx, rx) = mpsc::channel(1);
-    let task = tokio::spawn(upload_piece(
-        l,
-        s.piece_key.clone(),
-        rx,
-        Duration::from_secs(5),
-    ));
+    let task = tokio::spawn(upload_piece(l, s.piece_key.clone(), rx, opts(5)));
     let _ = tx.send(vec![1; 100]).await;
     drop(tx);
     let e = task.await.unwrap().unwrap_err();

@@ -64,22 +64,25 @@ async fn recording_node(sat: &TestSatellite, stop: CancellationToken) -> (Identi
     let addr = listener.local_addr().unwrap();
     let node = RecordingNode::default();
     let service = PiecestoreServer::new(node.clone());
+    let ident = Identity::generate(0);
+    let incoming = satstore_transport::incoming(
+        listener,
+        Some(satstore_transport::ServerTls::new(&ident).unwrap()),
+        satstore_transport::AcceptLimits::default(),
+    );
     tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                stop.cancelled_owned(),
-            )
+            .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
             .await;
     });
-    let ident = Identity::generate(0);
     let c = CheckIn {
         id: ident.id(),
         address: addr.to_string(),
         public_key: ident.public_key().0.to_vec(),
         free_disk: 1 << 40,
         version: "test".into(),
+        check_in_ms: 0,
     };
     sat.handle
         .store()
@@ -244,6 +247,7 @@ async fn zombie_pending_objects_are_deleted_with_their_pieces() {
                 Identity::load_or_create(sat._dir.path()).unwrap(),
                 Duration::from_secs(3600),
             )),
+            satstore_transport::Dialer::anonymous(satstore_transport::Security::Tls),
             Duration::from_secs(5),
         ),
         SatelliteMetrics::new().0,

@@ -16,7 +16,9 @@ use crate::auth::{Action, AuthContext, Scope};
 use crate::convert::redundancy_to_proto;
 use crate::error::{SatelliteError, invalid};
 use crate::store::multipart::MAX_PART_NUMBER;
-use crate::store::{MultipartCommit, MultipartCommitValues, ObjectRecord, PartCommit, PartRecord};
+use crate::store::{
+    MultipartCommit, MultipartCommitValues, ObjectRecord, ObjectStatus, PartCommit, PartRecord,
+};
 
 /// Largest client-encrypted ETag accepted.
 pub const MAX_ETAG_LEN: usize = 1024;
@@ -85,6 +87,26 @@ impl MetainfoEndpoint {
             }
             _ => Err(upload_not_found()),
         }
+    }
+
+    /// The object a multipart upload became, if `r` names one that was
+    /// already committed (by this project, at this bucket and key).
+    async fn committed_upload(
+        &self,
+        auth: &AuthContext,
+        r: Option<&pb::MultipartUploadRef>,
+    ) -> Result<Option<ObjectRecord>, SatelliteError> {
+        let Some(r) = r else { return Ok(None) };
+        let Ok(stream_id) = <[u8; 16]>::try_from(r.upload_id.as_slice()) else {
+            return Ok(None);
+        };
+        auth.check(Action::Write, Scope::Path(&r.bucket, &r.encrypted_key))?;
+        Ok(self.store.object_by_stream(&stream_id).await?.filter(|o| {
+            o.status == ObjectStatus::Committed
+                && o.project_id == auth.project_id
+                && o.bucket == r.bucket
+                && o.encrypted_key == r.encrypted_key
+        }))
     }
 
     /// BeginMultipartUpload: inserts a pending multipart object.
@@ -210,6 +232,12 @@ impl MetainfoEndpoint {
         }
         for p in &req.parts {
             check_part_number(*p)?;
+        }
+        if let Some(done) = self.committed_upload(&auth, req.upload.as_ref()).await? {
+            // A retry after a lost reply: the first commit stands.
+            return Ok(pb::CommitMultipartUploadResponse {
+                object: Some(super::object_info(&done, vec![])),
+            });
         }
         let o = self
             .multipart_upload(&auth, req.upload.as_ref(), Action::Write)

@@ -407,6 +407,7 @@ async fn permissions_abort_and_expiry() {
                 Identity::generate(0),
                 Duration::from_secs(3600),
             )),
+            satstore_transport::Dialer::anonymous(satstore_transport::Security::Tls),
             Duration::from_secs(5),
         ),
         SatelliteMetrics::new().0,

@@ -164,9 +164,15 @@ impl MetainfoEndpoint {
             .ok_or_else(|| {
                 SatelliteError::NotFound("pending object not found (aborted?)".into())
             })?;
+        if object.status == ObjectStatus::Committed {
+            // A retry after a lost reply: the first commit stands.
+            return Ok(pb::CommitObjectResponse {
+                object: Some(object_info(&object, vec![])),
+            });
+        }
         if object.status != ObjectStatus::Pending {
             return Err(SatelliteError::FailedPrecondition(
-                "object is already committed".into(),
+                "object is no longer pending".into(),
             ));
         }
         if object.multipart_deadline != 0 {
@@ -195,13 +201,17 @@ impl MetainfoEndpoint {
             values.plain_size += s.plain_size;
             values.encrypted_size += s.encrypted_size;
         }
-        let committed = self
-            .store
-            .commit_object(&stream_id, &values)
-            .await?
-            .ok_or_else(|| {
-                SatelliteError::FailedPrecondition("object is no longer pending".into())
-            })?;
+        let Some(committed) = self.store.commit_object(&stream_id, &values).await? else {
+            // Committed (or aborted) by a concurrent call meanwhile.
+            return match self.store.object_by_stream(&stream_id).await? {
+                Some(o) if o.status == ObjectStatus::Committed => Ok(pb::CommitObjectResponse {
+                    object: Some(object_info(&o, vec![])),
+                }),
+                _ => Err(SatelliteError::FailedPrecondition(
+                    "object is no longer pending".into(),
+                )),
+            };
+        };
         self.metrics.objects_committed.inc();
         self.deleter
             .delete_later(committed.replaced_pieces, auth.project_id, p.bucket.clone());

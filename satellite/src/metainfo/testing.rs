@@ -2,6 +2,7 @@
 //! storage nodes (identities in the node table, optionally answering
 //! `Contact.Ping`).
 
+use satstore_common::contact::PingProof;
 use satstore_common::erasure::RedundancyScheme;
 use satstore_common::macaroon::ApiKey;
 use satstore_common::time::now_unix;
@@ -11,6 +12,7 @@ use satstore_proto::metainfo as pb;
 use satstore_proto::metainfo::metainfo_client::MetainfoClient;
 use satstore_proto::piecestore::contact_server::{Contact, ContactServer};
 use satstore_proto::piecestore::{PingRequest, PingResponse};
+use satstore_transport::{Dialer, Security};
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -76,9 +78,12 @@ impl TestSatellite {
         )
         .await
         .expect("create project");
-        let client = MetainfoClient::connect(format!("http://{}", handle.grpc_addr()))
-            .await
-            .expect("connect");
+        let client = MetainfoClient::new(
+            Dialer::anonymous(Security::Tls)
+                .dial(&handle.url())
+                .await
+                .expect("connect"),
+        );
         TestSatellite {
             handle,
             key,
@@ -111,6 +116,7 @@ impl TestSatellite {
                 public_key: ident.public_key().0.to_vec(),
                 free_disk: 1 << 40,
                 version: "test".into(),
+                check_in_ms: 0,
             };
             self.handle
                 .store()
@@ -136,33 +142,51 @@ impl Contact for FakeContact {
         &self,
         request: tonic::Request<PingRequest>,
     ) -> Result<tonic::Response<PingResponse>, tonic::Status> {
-        let payload = satstore_common::signing::ping_proof_payload(&request.into_inner().challenge);
-        let proof: SignedMessage = self.identity.keys().sign_bytes(payload);
+        let challenge = request
+            .into_inner()
+            .challenge
+            .try_into()
+            .map_err(|_| tonic::Status::invalid_argument("challenge must be 32 bytes"))?;
+        let proof: SignedMessage = self.identity.keys().sign(&PingProof { challenge });
         Ok(tonic::Response::new(PingResponse {
             proof: Some(satstore_proto::common::Signed::from(proof)),
         }))
     }
 }
 
-/// Serves a [`FakeContact`] on 127.0.0.1:0; returns its address.
-pub async fn serve_fake_contact(
+/// Serves a [`FakeContact`] on 127.0.0.1:0 over TLS as `tls_identity`
+/// (normally the signer itself); returns its address.
+pub async fn serve_fake_contact_as(
     identity: Identity,
+    tls_identity: &Identity,
     stop: CancellationToken,
 ) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let incoming = satstore_transport::incoming(
+        listener,
+        Some(satstore_transport::ServerTls::new(tls_identity).expect("tls")),
+        satstore_transport::AcceptLimits::default(),
+    );
     tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
             .add_service(ContactServer::new(FakeContact { identity }))
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                stop.cancelled_owned(),
-            )
+            .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
             .await;
     });
     addr
+}
+
+/// Serves a [`FakeContact`] on 127.0.0.1:0 over TLS as `identity`; returns
+/// its address.
+pub async fn serve_fake_contact(
+    identity: Identity,
+    stop: CancellationToken,
+) -> std::net::SocketAddr {
+    let tls = identity.clone();
+    serve_fake_contact_as(identity, &tls, stop).await
 }
 
 /// The code and message of a call expected to fail.

@@ -25,8 +25,9 @@ pub struct DeletedObject {
 enum Selection {
     /// Any status, `expires_at` set and at or before this time.
     ExpiredAt(i64),
-    /// Pending plain (not multipart) uploads created strictly before this time.
-    PendingBefore(i64),
+    /// Pending plain (not multipart) uploads with no activity (begun, or a
+    /// segment committed) since strictly before this time.
+    PendingIdleSince(i64),
     /// Pending multipart uploads whose deadline is at or before this time.
     MultipartExpiredAt(i64),
 }
@@ -36,8 +37,8 @@ impl Selection {
     fn condition(self) -> &'static str {
         match self {
             Selection::ExpiredAt(_) => "expires_at <> 0 AND expires_at <= $1",
-            Selection::PendingBefore(_) => {
-                "status = 1 AND multipart_deadline = 0 AND created_at < $1"
+            Selection::PendingIdleSince(_) => {
+                "status = 1 AND multipart_deadline = 0 AND updated_at < $1"
             }
             Selection::MultipartExpiredAt(_) => {
                 "status = 1 AND multipart_deadline <> 0 AND multipart_deadline <= $1"
@@ -48,7 +49,7 @@ impl Selection {
     fn bound(self) -> i64 {
         match self {
             Selection::ExpiredAt(t)
-            | Selection::PendingBefore(t)
+            | Selection::PendingIdleSince(t)
             | Selection::MultipartExpiredAt(t) => t,
         }
     }
@@ -71,15 +72,15 @@ impl Store {
         self.delete_selected(Selection::ExpiredAt(now), limit).await
     }
 
-    /// Deletes up to `limit` pending objects created before `cutoff`
-    /// (abandoned uploads), with their segments. Call again until fewer
-    /// than `limit` come back.
-    pub async fn delete_pending_created_before(
+    /// Deletes up to `limit` pending objects idle since before `cutoff`
+    /// (abandoned uploads: neither begun nor given a segment since), with
+    /// their segments. Call again until fewer than `limit` come back.
+    pub async fn delete_pending_idle_since(
         &self,
         cutoff: i64,
         limit: i64,
     ) -> Result<Vec<DeletedObject>, StoreError> {
-        self.delete_selected(Selection::PendingBefore(cutoff), limit)
+        self.delete_selected(Selection::PendingIdleSince(cutoff), limit)
             .await
     }
 
@@ -287,8 +288,14 @@ mod tests {
             let zombie = object(&store, p, b"z", ZOMBIE_CUTOFF - 100, 0, false).await;
             let fresh = object(&store, p, b"f", ZOMBIE_CUTOFF, 0, false).await;
             let old_committed = object(&store, p, b"c", ZOMBIE_CUTOFF - 100, 0, true).await;
+            // Begun long ago, but a segment was committed since: still alive.
+            let active = object(&store, p, b"a", ZOMBIE_CUTOFF - 100, 0, false).await;
+            let mut seg = store.list_segments(&active.stream_id).await.unwrap()[0].clone();
+            seg.position.index = 1;
+            seg.created_at = ZOMBIE_CUTOFF + 5;
+            store.put_segment(&seg).await.unwrap();
             let deleted = store
-                .delete_pending_created_before(ZOMBIE_CUTOFF, 100)
+                .delete_pending_idle_since(ZOMBIE_CUTOFF, 100)
                 .await
                 .unwrap();
             let mine: Vec<_> = deleted.iter().filter(|d| d.project_id == p).collect();
@@ -298,6 +305,7 @@ mod tests {
             assert!(!exists(&store, &zombie).await);
             assert!(exists(&store, &fresh).await);
             assert!(exists(&store, &old_committed).await);
+            assert!(exists(&store, &active).await);
         }
     }
 }

@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_add_multipart.sql"),
         postgres: include_str!("../../migrations/postgres/0003_add_multipart.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("../../migrations/sqlite/0004_add_activity_times.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_add_activity_times.sql"),
+    },
 ];
 
 /// Splits a migration file into statements (no statement of ours contains

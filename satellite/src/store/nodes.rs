@@ -76,18 +76,44 @@ pub struct CheckIn {
     pub free_disk: i64,
     /// Software version.
     pub version: String,
+    /// The check-in's own timestamp (unix milliseconds).
+    pub check_in_ms: i64,
 }
 
 impl Store {
+    /// Claims check-in timestamp `ts_ms` for `id`: true if it is later than
+    /// the last one accepted (or the node is new), false for a replay or an
+    /// older check-in.
+    pub async fn claim_check_in(&self, id: &NodeId, ts_ms: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE nodes SET last_check_in_ms = $1 WHERE id = $2 AND last_check_in_ms < $1",
+        )
+        .bind(ts_ms)
+        .bind(id.as_bytes().to_vec())
+        .execute(self.pool())
+        .await?;
+        if r.rows_affected() == 1 {
+            return Ok(true);
+        }
+        let known = sqlx::query("SELECT id FROM nodes WHERE id = $1")
+            .bind(id.as_bytes().to_vec())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(known.is_none())
+    }
+
     /// Records a successful check-in at `now` (inserting new nodes). A
     /// failure recorded in the same second is moved before it, so the
     /// latest event wins.
     pub async fn record_check_in(&self, c: &CheckIn, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO nodes (id, address, public_key, free_disk, version, created_at, \
-             last_contact_success, last_contact_failure, disqualified_at, piece_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, 0, NULL, 0) \
+             last_contact_success, last_contact_failure, disqualified_at, piece_count, \
+             last_check_in_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, 0, NULL, 0, $7) \
              ON CONFLICT (id) DO UPDATE SET address = excluded.address, \
+             last_check_in_ms = CASE WHEN nodes.last_check_in_ms > excluded.last_check_in_ms \
+             THEN nodes.last_check_in_ms ELSE excluded.last_check_in_ms END, \
              public_key = excluded.public_key, free_disk = excluded.free_disk, \
              version = excluded.version, last_contact_success = excluded.last_contact_success, \
              last_contact_failure = CASE WHEN nodes.last_contact_failure >= excluded.last_contact_success \
@@ -99,6 +125,7 @@ impl Store {
         .bind(c.free_disk)
         .bind(c.version.clone())
         .bind(now)
+        .bind(c.check_in_ms)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -177,6 +204,7 @@ mod tests {
                 public_key: vec![1; 32],
                 free_disk: 1 << 30,
                 version: "0.1.0".into(),
+                check_in_ms: 1000,
             };
             let now = now_unix();
             let before = store.node_count().await.unwrap();
@@ -199,6 +227,14 @@ mod tests {
                 .unwrap();
             assert_eq!(got.len(), 1);
             assert_eq!(got[0].address, "127.0.0.1:2");
+
+            // Check-in timestamps only grow: a replay or an older one is refused.
+            assert!(!store.claim_check_in(&id, 1000).await.unwrap());
+            assert!(!store.claim_check_in(&id, 999).await.unwrap());
+            assert!(store.claim_check_in(&id, 1001).await.unwrap());
+            assert!(!store.claim_check_in(&id, 1001).await.unwrap());
+            let unknown = NodeId::from_public_key(&rand::random());
+            assert!(store.claim_check_in(&unknown, 5).await.unwrap());
 
             // A later failure takes it offline until the next success.
             store.record_contact_failure(&id, now + 1).await.unwrap();

@@ -75,7 +75,7 @@ impl ObjectRecord {
 }
 
 /// A remote piece that a node may delete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PieceRef {
     /// Node holding the piece.
     pub node_id: NodeId,
@@ -315,8 +315,8 @@ impl Store {
             ..new.clone()
         };
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "INSERT INTO objects ({OBJECT_COLUMNS}, updated_at) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ));
         sqlx::query(sql)
             .bind(rec.project_id.to_vec())
@@ -336,6 +336,7 @@ impl Store {
             .bind(rec.cipher_suite)
             .bind(rec.block_size)
             .bind(rec.multipart_deadline)
+            .bind(rec.created_at)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

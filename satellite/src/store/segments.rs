@@ -189,11 +189,27 @@ pub(crate) fn piece_refs(row: &AnyRow) -> Result<Vec<PieceRef>, StoreError> {
         .collect())
 }
 
+impl SegmentRecord {
+    /// The remote pieces this segment references.
+    pub fn piece_refs(&self) -> Vec<PieceRef> {
+        self.pieces
+            .iter()
+            .map(|p| PieceRef {
+                node_id: p.node,
+                piece_id: self.piece_id(p),
+            })
+            .collect()
+    }
+}
+
 impl Store {
     /// Stores (or replaces) a segment of a stream; returns the remote
-    /// pieces of the segment it replaced (for best-effort deletion). A
+    /// pieces the replaced segment held that the new one does not (for
+    /// best-effort deletion): storing the same segment twice (a retried
+    /// commit) returns none, so a retry never deletes what it stored. A
     /// segment of a multipart part (part > 0) also drops that part's
     /// committed record: the part must be committed again (CommitPart).
+    /// The object's last activity becomes the segment's `created_at`.
     /// `Ok(None)` (nothing stored) if the stream's object exists but is no
     /// longer pending; the object row is locked meanwhile, so a segment
     /// never lands in an object being committed.
@@ -225,8 +241,12 @@ impl Store {
         .bind(s.position.encode())
         .fetch_optional(&mut *tx)
         .await?;
+        let kept: std::collections::HashSet<PieceRef> = s.piece_refs().into_iter().collect();
         let replaced = match &old {
-            Some(row) => piece_refs(row)?,
+            Some(row) => piece_refs(row)?
+                .into_iter()
+                .filter(|p| !kept.contains(p))
+                .collect(),
             None => Vec::new(),
         };
         sqlx::query(
@@ -257,6 +277,11 @@ impl Store {
         .bind(encode_pieces(&s.pieces))
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE objects SET updated_at = $1 WHERE stream_id = $2 AND updated_at < $1")
+            .bind(s.created_at)
+            .bind(s.stream_id.to_vec())
+            .execute(&mut *tx)
+            .await?;
         if s.position.part != 0 {
             sqlx::query("DELETE FROM parts WHERE stream_id = $1 AND part_number = $2")
                 .bind(s.stream_id.to_vec())
@@ -362,10 +387,16 @@ mod tests {
                 store.get_segment(&stream, s.position).await.unwrap(),
                 Some(s.clone())
             );
+            // Stored again (a retried commit): nothing to delete.
+            assert_eq!(store.put_segment(&s).await.unwrap(), Some(vec![]));
             s.plain_size = 999;
             store.put_segment(&s).await.unwrap();
             let all = store.list_segments(&stream).await.unwrap();
-            assert_eq!(all, vec![inline, s]);
+            assert_eq!(all, vec![inline, s.clone()]);
+            // Replaced by an upload to other pieces: the old ones are freed.
+            let old = s.piece_refs();
+            s.root_piece_id = PieceId::random();
+            assert_eq!(store.put_segment(&s).await.unwrap(), Some(old));
         }
     }
 }

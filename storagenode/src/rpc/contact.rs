@@ -1,12 +1,12 @@
 //! `Contact.Ping`: proves the node's identity to a satellite dialing back.
+//! The node signs only a fixed-length challenge, under its own signing
+//! domain: no other message can be obtained from it.
 
 use satstore_common::Identity;
+use satstore_common::contact::{PING_CHALLENGE_LEN, PingProof};
 use satstore_proto::piecestore::contact_server::Contact;
 use satstore_proto::piecestore::{PingRequest, PingResponse};
 use tonic::{Request, Response, Status};
-
-/// Longest challenge the node signs.
-const MAX_CHALLENGE: usize = 1024;
 
 /// The `Contact` gRPC service of one node.
 #[derive(Clone)]
@@ -24,14 +24,13 @@ impl ContactService {
 #[tonic::async_trait]
 impl Contact for ContactService {
     async fn ping(&self, req: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
-        let challenge = req.into_inner().challenge;
-        if challenge.is_empty() || challenge.len() > MAX_CHALLENGE {
-            return Err(Status::invalid_argument(format!(
-                "challenge must be 1 to {MAX_CHALLENGE} bytes"
-            )));
-        }
-        let payload = satstore_common::signing::ping_proof_payload(&challenge);
-        let proof = self.identity.keys().sign_bytes(payload);
+        let challenge: [u8; PING_CHALLENGE_LEN] =
+            req.into_inner().challenge.try_into().map_err(|_| {
+                Status::invalid_argument(format!(
+                    "a ping challenge is exactly {PING_CHALLENGE_LEN} bytes"
+                ))
+            })?;
+        let proof = self.identity.keys().sign(&PingProof { challenge });
         Ok(Response::new(PingResponse {
             proof: Some(satstore_proto::common::Signed::from(proof)),
         }))

@@ -10,7 +10,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use super::{PiecestoreService, TransferStreamError, next_message, record_limit};
+use super::{PiecestoreService, TransferStreamError, bounded, next_message, record_limit};
 use crate::error::{TransferError, VerifyError};
 use crate::transfer::{DownloadSession, NodeContext};
 
@@ -27,7 +27,7 @@ impl PiecestoreService {
     ) -> Result<Response<DownloadStream>, Status> {
         let mut inbound = req.into_inner();
         let ctx = self.ctx.clone();
-        let first = match next_message(&ctx, &mut inbound).await {
+        let first = match next_message(&ctx, &mut inbound, None).await {
             Ok(Some(m)) => m,
             Ok(None) => {
                 return Err(Status::invalid_argument(
@@ -88,12 +88,12 @@ async fn send_chunks(
         }),
         chunk: None,
     };
-    if !send(ctx, tx, proof).await? {
+    if !send(ctx, session.expires(), tx, proof).await? {
         return Ok(());
     }
     while let Some(len) = session.next_chunk_len() {
         while !session.covers(len) {
-            match next_message(ctx, inbound).await? {
+            match next_message(ctx, inbound, Some(session.expires())).await? {
                 Some(m) => {
                     if let Some(order) = m.order {
                         session.add_order(satstore_common::SignedMessage::from(order))?;
@@ -115,21 +115,20 @@ async fn send_chunks(
                 data,
             }),
         };
-        if !send(ctx, tx, msg).await? {
+        if !send(ctx, session.expires(), tx, msg).await? {
             return Ok(());
         }
     }
     Ok(())
 }
 
-/// Sends one message; false when the client went away.
+/// Sends one message; false when the client went away. A client that
+/// stops reading is cut off like an idle one.
 async fn send(
     ctx: &NodeContext,
+    expires: tokio::time::Instant,
     tx: &mpsc::Sender<Result<DownloadResponse, Status>>,
     msg: DownloadResponse,
 ) -> Result<bool, TransferStreamError> {
-    tokio::select! {
-        _ = ctx.shutdown.cancelled() => Err(TransferError::ShuttingDown.into()),
-        r = tx.send(Ok(msg)) => Ok(r.is_ok()),
-    }
+    Ok(bounded(ctx, Some(expires), tx.send(Ok(msg))).await?.is_ok())
 }

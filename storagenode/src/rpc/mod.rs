@@ -72,15 +72,44 @@ impl satstore_proto::piecestore::piecestore_server::Piecestore for PiecestoreSer
     }
 }
 
-/// Waits for the next client message, or fails when the node shuts down.
+/// Runs `fut` (a wait on the client) until the node shuts down, the client
+/// has been idle for the idle timeout, or `expires` (the limit's order
+/// expiration) passes, whichever comes first.
+pub(crate) async fn bounded<F: std::future::Future>(
+    ctx: &NodeContext,
+    expires: Option<tokio::time::Instant>,
+    fut: F,
+) -> Result<F::Output, TransferError> {
+    let idle = ctx.slots.limits().idle_timeout;
+    let idle_at = tokio::time::Instant::now() + idle;
+    let (deadline, expiring) = match expires {
+        Some(e) if e < idle_at => (e, true),
+        _ => (idle_at, false),
+    };
+    tokio::select! {
+        _ = ctx.shutdown.cancelled() => Err(TransferError::ShuttingDown),
+        out = fut => Ok(out),
+        _ = tokio::time::sleep_until(deadline) => {
+            if expiring {
+                ctx.metrics.timed_out("expired");
+                Err(TransferError::LimitExpired)
+            } else {
+                ctx.metrics.timed_out("idle");
+                Err(TransferError::Idle(idle))
+            }
+        }
+    }
+}
+
+/// Waits for the next client message (see [`bounded`]).
 pub(crate) async fn next_message<T>(
     ctx: &NodeContext,
     stream: &mut tonic::Streaming<T>,
+    expires: Option<tokio::time::Instant>,
 ) -> Result<Option<T>, TransferStreamError> {
-    tokio::select! {
-        _ = ctx.shutdown.cancelled() => Err(TransferStreamError::Node(TransferError::ShuttingDown)),
-        m = stream.message() => m.map_err(TransferStreamError::Client),
-    }
+    bounded(ctx, expires, stream.message())
+        .await?
+        .map_err(TransferStreamError::Client)
 }
 
 /// A stream failure: either the node refuses, or the client's stream broke.

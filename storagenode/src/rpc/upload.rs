@@ -14,7 +14,7 @@ impl PiecestoreService {
     ) -> Result<Response<UploadResponse>, Status> {
         let mut stream = req.into_inner();
         let ctx = &self.ctx;
-        let first = match next_message(ctx, &mut stream).await {
+        let first = match next_message(ctx, &mut stream, None).await {
             Ok(Some(m)) => m,
             Ok(None) => {
                 return Err(Status::invalid_argument(
@@ -76,7 +76,7 @@ async fn receive(
                 .finish(satstore_common::SignedMessage::from(done))
                 .await?);
         }
-        msg = match next_message(ctx, stream).await? {
+        msg = match next_message(ctx, stream, Some(session.expires())).await? {
             Some(m) => m,
             None => {
                 return Err(TransferError::InvalidArgument(

@@ -5,10 +5,12 @@
 //! piece becomes visible only when [`PieceWriter::commit`] writes its header.
 //! Dropping a writer without committing removes what it wrote.
 
+mod disk;
 mod header;
 mod keys;
 mod rocks;
 
+pub use disk::filesystem_available;
 pub use header::PieceHeader;
 pub use rocks::{RocksPieceStore, StoreOptions};
 
@@ -24,8 +26,13 @@ pub trait PieceWriter: Send + Sync {
     /// Bytes written so far.
     fn size(&self) -> u64;
     /// Makes the piece visible and durable (synced) with `header`, whose
-    /// `piece_size` must equal [`PieceWriter::size`].
-    fn commit(self: Box<Self>, header: &PieceHeader) -> Result<(), StoreError>;
+    /// `piece_size` must equal [`PieceWriter::size`]; the limit's serial and
+    /// `order` (the transfer's largest) become durable in the same write.
+    fn commit(
+        self: Box<Self>,
+        header: &PieceHeader,
+        order: Option<&StoredOrder>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The largest order received under one order limit, kept for settlement.
@@ -42,14 +49,15 @@ pub struct StoredOrder {
 /// Storage of pieces, used serial numbers and orders of one node.
 /// Object-safe so tests can wrap it for fault injection.
 pub trait PieceStore: Send + Sync {
-    /// Starts writing a piece, reserving `reserve` bytes of allocated space.
-    /// Fails with `AlreadyExists` if the piece is stored or being uploaded and
-    /// with `NotEnoughSpace` if the reservation does not fit.
+    /// Starts writing a piece of at most `expected` bytes. Nothing is
+    /// reserved yet: each write reserves what it adds. Fails with
+    /// `AlreadyExists` if the piece is stored or being uploaded and with
+    /// `NotEnoughSpace` if `expected` bytes are not available now.
     fn begin_upload(
         &self,
         satellite: &NodeId,
         piece: &PieceId,
-        reserve: u64,
+        expected: u64,
     ) -> Result<Box<dyn PieceWriter>, StoreError>;
     /// The header of a committed piece (`NotFound` if absent).
     fn header(&self, satellite: &NodeId, piece: &PieceId) -> Result<PieceHeader, StoreError>;
@@ -79,19 +87,25 @@ pub trait PieceStore: Send + Sync {
     fn used_space(&self) -> u64;
     /// Bytes this node may use in total.
     fn allocated_space(&self) -> u64;
+    /// Bytes that may still be written: the rest of the allocation, capped
+    /// by the filesystem's real free space above its floor.
+    fn available_space(&self) -> u64;
     /// Number of committed pieces.
     fn piece_count(&self) -> u64;
     /// Records `serial` as used until `expires_unix`; returns false if it was
-    /// already used (a replay).
+    /// already used (a replay). `durable`: synced before returning (downloads
+    /// and deletes); uploads pass false, their piece commit syncs it.
     fn use_serial(
         &self,
         satellite: &NodeId,
         serial: &SerialNumber,
         expires_unix: i64,
+        durable: bool,
     ) -> Result<bool, StoreError>;
     /// Forgets serials that expired at or before `now_unix`; returns how many.
     fn delete_expired_serials(&self, now_unix: i64) -> Result<u64, StoreError>;
-    /// Keeps `order` for settlement if it is larger than the stored one.
+    /// Keeps `order` for settlement if it is larger than the stored one
+    /// (synced).
     fn save_order(
         &self,
         satellite: &NodeId,

@@ -22,6 +22,7 @@ use satstore_common::codec::{Reader, Writer};
 use satstore_common::piece::HASH_CHUNK_SIZE;
 use satstore_common::{NodeId, PieceId, SerialNumber, SignedMessage};
 
+use super::disk::DiskSpace;
 use super::header::PieceHeader;
 use super::keys::{PIECE_KEY_LEN, chunk_key, chunk_range, piece_key, serial_key, split_piece_key};
 use super::{PieceStore, PieceWriter, StoredOrder};
@@ -40,6 +41,9 @@ const CHUNK: usize = HASH_CHUNK_SIZE as usize;
 pub struct StoreOptions {
     /// Bytes the node may use for pieces.
     pub allocated_space: u64,
+    /// Bytes the filesystem must keep free whatever the allocation says
+    /// (the disk may be shared, or smaller than the allocation).
+    pub min_free_disk: u64,
 }
 
 /// RocksDB-backed piece store; cheap to clone (shared state).
@@ -53,6 +57,7 @@ struct Inner {
     path: PathBuf,
     allocated: u64,
     used: AtomicU64,
+    disk: DiskSpace,
     pieces: AtomicU64,
     /// Serializes read-modify-write of serials and orders.
     serial_lock: Mutex<()>,
@@ -126,7 +131,8 @@ impl Inner {
         let mut batch = WriteBatch::default();
         batch.delete_cf(cf(db, CF_HEADERS), key);
         batch.delete_range_cf(cf(db, CF_DATA), start, end);
-        db.write_opt(batch, &unsynced()).map_err(|e| self.err(e))?;
+        // Synced: a delete the satellite was told about survives power loss.
+        db.write_opt(batch, &synced()).map_err(|e| self.err(e))?;
         if let Some(size) = size {
             self.release(size);
             self.pieces.fetch_sub(1, Ordering::SeqCst);
@@ -135,8 +141,24 @@ impl Inner {
         Ok(false)
     }
 
-    /// Reserves `n` bytes if they fit in the allocated space.
+    /// Bytes that may still be written: what is left of the allocation,
+    /// and of the filesystem above its floor, whichever is smaller.
+    fn available(&self) -> u64 {
+        let left = self
+            .allocated
+            .saturating_sub(self.used.load(Ordering::SeqCst));
+        left.min(self.disk.available())
+    }
+
+    /// Reserves `n` bytes if they fit in the allocated space and on the disk.
     fn reserve(&self, n: u64) -> Result<(), StoreError> {
+        let disk = self.disk.take(n);
+        if disk < n {
+            return Err(StoreError::NotEnoughSpace {
+                requested: n,
+                free: disk,
+            });
+        }
         self.used
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
                 used.checked_add(n).filter(|total| *total <= self.allocated)
@@ -200,6 +222,7 @@ impl RocksPieceStore {
             path: path.to_path_buf(),
             allocated: options.allocated_space,
             used: AtomicU64::new(0),
+            disk: DiskSpace::new(path.to_path_buf(), options.min_free_disk),
             pieces: AtomicU64::new(0),
             serial_lock: Mutex::new(()),
             piece_lock: Mutex::new(()),
@@ -280,6 +303,10 @@ impl RocksPieceWriter {
 
 impl PieceWriter for RocksPieceWriter {
     fn write(&mut self, mut data: &[u8]) -> Result<(), StoreError> {
+        // Space is set aside as bytes arrive, never ahead of them.
+        let n = data.len() as u64;
+        self.inner.reserve(n)?;
+        self.reserved += n;
         while !data.is_empty() {
             let n = (CHUNK - self.buf.len()).min(data.len());
             self.buf.extend_from_slice(&data[..n]);
@@ -296,7 +323,11 @@ impl PieceWriter for RocksPieceWriter {
         self.size
     }
 
-    fn commit(mut self: Box<Self>, header: &PieceHeader) -> Result<(), StoreError> {
+    fn commit(
+        mut self: Box<Self>,
+        header: &PieceHeader,
+        order: Option<&StoredOrder>,
+    ) -> Result<(), StoreError> {
         if header.piece_size != self.size {
             return Err(StoreError::Invalid(format!(
                 "header says {} bytes, {} written",
@@ -306,15 +337,28 @@ impl PieceWriter for RocksPieceWriter {
         if !self.buf.is_empty() {
             self.flush_chunk()?;
         }
+        // The serial (written unsynced when the upload began) and the order
+        // become durable with the piece, in the one synced batch.
+        let limit: Option<satstore_common::OrderLimit> =
+            header.order_limit.decode_unverified().ok();
         let inner = self.inner.clone();
+        let _serials = lock(&inner.serial_lock);
         let _g = lock(&inner.piece_lock);
         inner.with_db(|db| {
             let mut batch = WriteBatch::default();
             batch.put_cf(cf(db, CF_HEADERS), self.key, header.encode());
             batch.delete_cf(cf(db, CF_PENDING), self.key);
+            if let Some(l) = &limit {
+                let key = serial_key(&l.satellite_id, &l.serial_number);
+                batch.put_cf(cf(db, CF_SERIALS), key, l.order_expiration.to_be_bytes());
+                if let Some(o) = order {
+                    put_larger_order(db, &mut batch, &key, o).map_err(|e| inner.err(e))?;
+                }
+            }
             db.write_opt(batch, &synced()).map_err(|e| inner.err(e))
         })?;
         self.committed = true;
+        // The reservation becomes the piece's size (they are equal).
         inner.used.fetch_add(self.size, Ordering::SeqCst);
         inner.release(self.reserved);
         inner.pieces.fetch_add(1, Ordering::SeqCst);
@@ -353,6 +397,25 @@ fn encode_order(o: &StoredOrder) -> Vec<u8> {
     w.finish()
 }
 
+/// Adds `order` to `batch` unless the stored order for `key` is as large.
+fn put_larger_order(
+    db: &DB,
+    batch: &mut WriteBatch,
+    key: &[u8],
+    order: &StoredOrder,
+) -> Result<(), rocksdb::Error> {
+    let orders = cf(db, CF_ORDERS);
+    let current = db.get_cf(orders, key)?;
+    if current
+        .and_then(|b| decode_order(&b))
+        .is_some_and(|c| c.amount >= order.amount)
+    {
+        return Ok(());
+    }
+    batch.put_cf(orders, key, encode_order(order));
+    Ok(())
+}
+
 fn decode_order(b: &[u8]) -> Option<StoredOrder> {
     let mut r = Reader::new(b, TAG_ORDER_RECORD).ok()?;
     let o = StoredOrder {
@@ -369,7 +432,7 @@ impl PieceStore for RocksPieceStore {
         &self,
         satellite: &NodeId,
         piece: &PieceId,
-        reserve: u64,
+        expected: u64,
     ) -> Result<Box<dyn PieceWriter>, StoreError> {
         let inner = &self.inner;
         let key = piece_key(satellite, piece);
@@ -385,20 +448,21 @@ impl PieceStore for RocksPieceStore {
             if exists {
                 return Err(StoreError::AlreadyExists);
             }
-            inner.reserve(reserve)?;
-            let marked = db
-                .put_cf_opt(cf(db, CF_PENDING), key, reserve.to_be_bytes(), &unsynced())
-                .map_err(|e| inner.err(e));
-            if marked.is_err() {
-                inner.release(reserve);
+            let free = inner.available();
+            if free < expected {
+                return Err(StoreError::NotEnoughSpace {
+                    requested: expected,
+                    free,
+                });
             }
-            marked
+            db.put_cf_opt(cf(db, CF_PENDING), key, [], &unsynced())
+                .map_err(|e| inner.err(e))
         })?;
         in_flight.insert(key);
         Ok(Box::new(RocksPieceWriter {
             inner: inner.clone(),
             key,
-            reserved: reserve,
+            reserved: 0,
             buf: Vec::with_capacity(CHUNK),
             next_index: 0,
             size: 0,
@@ -507,6 +571,10 @@ impl PieceStore for RocksPieceStore {
         self.inner.allocated
     }
 
+    fn available_space(&self) -> u64 {
+        self.inner.available()
+    }
+
     fn piece_count(&self) -> u64 {
         self.inner.pieces.load(Ordering::SeqCst)
     }
@@ -516,6 +584,7 @@ impl PieceStore for RocksPieceStore {
         satellite: &NodeId,
         serial: &SerialNumber,
         expires_unix: i64,
+        durable: bool,
     ) -> Result<bool, StoreError> {
         let key = serial_key(satellite, serial);
         let inner = &self.inner;
@@ -529,7 +598,8 @@ impl PieceStore for RocksPieceStore {
             {
                 return Ok(false);
             }
-            db.put_cf_opt(serials, key, expires_unix.to_be_bytes(), &unsynced())
+            let opts = if durable { synced() } else { unsynced() };
+            db.put_cf_opt(serials, key, expires_unix.to_be_bytes(), &opts)
                 .map_err(|e| inner.err(e))?;
             Ok(true)
         })
@@ -564,16 +634,13 @@ impl PieceStore for RocksPieceStore {
         let inner = &self.inner;
         let _g = lock(&inner.serial_lock);
         inner.with_db(|db| {
-            let orders = cf(db, CF_ORDERS);
-            let current = db.get_cf(orders, key).map_err(|e| inner.err(e))?;
-            if current
-                .and_then(|b| decode_order(&b))
-                .is_some_and(|c| c.amount >= order.amount)
-            {
+            let mut batch = WriteBatch::default();
+            put_larger_order(db, &mut batch, &key, order).map_err(|e| inner.err(e))?;
+            if batch.is_empty() {
                 return Ok(());
             }
-            db.put_cf_opt(orders, key, encode_order(order), &unsynced())
-                .map_err(|e| inner.err(e))
+            // Synced: an order is money; concurrent syncs share one fsync.
+            db.write_opt(batch, &synced()).map_err(|e| inner.err(e))
         })
     }
 

@@ -6,6 +6,7 @@ fn open(dir: &Path, allocated: u64) -> RocksPieceStore {
         &dir.join("pieces.db"),
         StoreOptions {
             allocated_space: allocated,
+            min_free_disk: 0,
         },
     )
     .unwrap()
@@ -36,7 +37,7 @@ fn put(store: &RocksPieceStore, sat: &NodeId, piece: &PieceId, bytes: &[u8]) {
     for part in bytes.chunks(10_000) {
         w.write(part).unwrap();
     }
-    w.commit(&header_for(bytes)).unwrap();
+    w.commit(&header_for(bytes), None).unwrap();
 }
 
 #[test]
@@ -73,8 +74,10 @@ fn uncommitted_upload_is_invisible_and_released_on_drop() {
     let sat = NodeId::from_public_key(&[1; 32]);
     let piece = PieceId::random();
     let mut w = store.begin_upload(&sat, &piece, 600).unwrap();
+    // Nothing is set aside before bytes arrive.
+    assert_eq!(store.used_space(), 0);
     w.write(&[1; 100]).unwrap();
-    assert_eq!(store.used_space(), 600);
+    assert_eq!(store.used_space(), 100);
     assert!(matches!(
         store.header(&sat, &piece),
         Err(StoreError::NotFound)
@@ -84,13 +87,22 @@ fn uncommitted_upload_is_invisible_and_released_on_drop() {
         store.begin_upload(&sat, &piece, 1),
         Err(StoreError::AlreadyExists)
     ));
-    // Space is reserved for the upload in flight.
-    match store.begin_upload(&sat, &PieceId::random(), 500) {
+    // Bytes received by the upload in flight count as used.
+    match store.begin_upload(&sat, &PieceId::random(), 950) {
         Err(StoreError::NotEnoughSpace { requested, free }) => {
-            assert_eq!((requested, free), (500, 400))
+            assert_eq!((requested, free), (950, 900))
         }
         _ => panic!("expected NotEnoughSpace"),
     }
+    // Two uploads that each fit alone: the second one's bytes stop at the
+    // allocation, mid-stream.
+    let mut other = store.begin_upload(&sat, &PieceId::random(), 900).unwrap();
+    other.write(&[2; 800]).unwrap();
+    assert!(matches!(
+        other.write(&[2; 200]),
+        Err(StoreError::NotEnoughSpace { .. })
+    ));
+    drop(other);
     drop(w);
     assert_eq!(store.used_space(), 0);
     assert!(store.read_chunk(&sat, &piece, 0).is_err());
@@ -98,7 +110,7 @@ fn uncommitted_upload_is_invisible_and_released_on_drop() {
     let mut w = store.begin_upload(&sat, &piece, 10).unwrap();
     w.write(&[1; 10]).unwrap();
     assert!(matches!(
-        w.commit(&header_for(&[1; 11])),
+        w.commit(&header_for(&[1; 11]), None),
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.used_space(), 0);
@@ -116,7 +128,7 @@ fn reopen_keeps_committed_pieces_and_drops_interrupted_uploads() {
     {
         let store = open(dir.path(), 1 << 30);
         put(&store, &sat, &kept, &bytes);
-        assert!(store.use_serial(&sat, &serial, i64::MAX).unwrap());
+        assert!(store.use_serial(&sat, &serial, i64::MAX, true).unwrap());
         let mut w = store.begin_upload(&sat, &lost, 1 << 20).unwrap();
         w.write(&data(CHUNK * 3, 2)).unwrap();
         // Crash: the database closes under the writer, which cannot clean up.
@@ -133,7 +145,7 @@ fn reopen_keeps_committed_pieces_and_drops_interrupted_uploads() {
     assert_eq!(store.used_space(), bytes.len() as u64);
     assert_eq!(store.piece_count(), 1);
     assert!(store.read_chunk(&sat, &lost, 0).is_err());
-    assert!(!store.use_serial(&sat, &serial, i64::MAX).unwrap());
+    assert!(!store.use_serial(&sat, &serial, i64::MAX, true).unwrap());
     // The interrupted piece id can be uploaded again.
     put(&store, &sat, &lost, &[9; 10]);
 }
@@ -176,7 +188,7 @@ fn delete_corrupt_and_expire() {
     w.write(&[1, 2, 3]).unwrap();
     let mut h = header_for(&[1, 2, 3]);
     h.expires_at = 100;
-    w.commit(&h).unwrap();
+    w.commit(&h, None).unwrap();
     put(&store, &sat, &piece, &[4; 4]);
     assert_eq!(store.delete_expired_pieces(99).unwrap(), 0);
     assert_eq!(store.delete_expired_pieces(100).unwrap(), 1);
@@ -190,15 +202,15 @@ fn serials_and_orders() {
     let store = open(dir.path(), 1 << 30);
     let sat = NodeId::from_public_key(&[1; 32]);
     let (a, b) = (SerialNumber::new(10), SerialNumber::new(20));
-    assert!(store.use_serial(&sat, &a, 10).unwrap());
-    assert!(!store.use_serial(&sat, &a, 10).unwrap());
-    assert!(store.use_serial(&sat, &b, 20).unwrap());
+    assert!(store.use_serial(&sat, &a, 10, true).unwrap());
+    assert!(!store.use_serial(&sat, &a, 10, true).unwrap());
+    assert!(store.use_serial(&sat, &b, 20, true).unwrap());
     assert_eq!(store.delete_expired_serials(15).unwrap(), 1);
     assert!(
-        store.use_serial(&sat, &a, 10).unwrap(),
+        store.use_serial(&sat, &a, 10, true).unwrap(),
         "expired serial forgotten"
     );
-    assert!(!store.use_serial(&sat, &b, 20).unwrap());
+    assert!(!store.use_serial(&sat, &b, 20, true).unwrap());
 
     let mk = |amount: u64| StoredOrder {
         limit: SignedMessage {

@@ -8,11 +8,12 @@ use satstore_common::piece::{HASH_CHUNK_SIZE, verify_chunk};
 use satstore_common::time::now_unix;
 use satstore_common::{OrderLimit, SignedMessage};
 
+use super::limits::{TransferSlot, expiry};
 use super::upload::save_largest_order;
 use super::{NodeContext, blocking};
 use crate::error::{StoreError, TransferError};
 use crate::store::PieceHeader;
-use crate::verify::{OrderTracker, RpcKind};
+use crate::verify::{OrderTracker, RpcKind, use_serial};
 
 /// A download in progress.
 pub struct DownloadSession {
@@ -23,11 +24,13 @@ pub struct DownloadSession {
     next_offset: u64,
     end: u64,
     sent: u64,
+    expires: tokio::time::Instant,
+    _slot: TransferSlot,
 }
 
 impl DownloadSession {
-    /// Verifies the GET limit (consuming its serial), finds the piece and
-    /// checks the range `[offset, offset + size)`.
+    /// Verifies the GET limit, takes a transfer slot, consumes the serial
+    /// (durably), finds the piece and checks the range `[offset, offset + size)`.
     pub async fn begin(
         ctx: Arc<NodeContext>,
         signed_limit: SignedMessage,
@@ -35,12 +38,12 @@ impl DownloadSession {
         size: i64,
     ) -> Result<Self, TransferError> {
         let now = now_unix();
-        let (c, s) = (ctx.clone(), signed_limit.clone());
-        let limit: OrderLimit = blocking(move || {
-            c.verifier
-                .verify_limit(&*c.store, &s, RpcKind::Download, now)
-        })
-        .await?;
+        let limit: OrderLimit = ctx
+            .verifier
+            .check_limit(&signed_limit, RpcKind::Download, now)?;
+        let slot = ctx.slots.try_acquire(&limit)?;
+        let (c, l) = (ctx.clone(), limit.clone());
+        blocking(move || use_serial(&*c.store, &l, true)).await?;
         let (offset, size) = match (u64::try_from(offset), u64::try_from(size)) {
             (Ok(o), Ok(s)) => (o, s),
             _ => {
@@ -82,12 +85,19 @@ impl DownloadSession {
         Ok(DownloadSession {
             ctx,
             signed_limit,
+            expires: expiry(&limit),
+            _slot: slot,
             orders: OrderTracker::new(limit),
             header: Arc::new(header),
             next_offset: offset,
             end,
             sent: 0,
         })
+    }
+
+    /// When the download must have ended (its limit's order expiration).
+    pub fn expires(&self) -> tokio::time::Instant {
+        self.expires
     }
 
     /// The verified GET limit.

@@ -4,10 +4,12 @@
 
 mod delete;
 mod download;
+mod limits;
 mod upload;
 
 pub use delete::delete_piece;
 pub use download::DownloadSession;
+pub use limits::{TransferLimits, TransferSlot, TransferSlots};
 pub use upload::UploadSession;
 
 use std::sync::Arc;
@@ -30,6 +32,8 @@ pub struct NodeContext {
     pub store: Arc<dyn PieceStore>,
     /// Metrics of this node instance.
     pub metrics: StorageNodeMetrics,
+    /// Concurrent-transfer slots and the idle timeout.
+    pub slots: Arc<TransferSlots>,
     /// Cancelled when the node shuts down: streams end early.
     pub shutdown: CancellationToken,
 }

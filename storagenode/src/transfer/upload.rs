@@ -8,10 +8,11 @@ use satstore_common::piece::{ChunkHasher, HASH_CHUNK_SIZE};
 use satstore_common::time::now_unix;
 use satstore_common::{OrderLimit, PieceHash, SignedMessage};
 
+use super::limits::{TransferSlot, expiry};
 use super::{NodeContext, blocking};
 use crate::error::{StoreError, TransferError};
 use crate::store::{PieceHeader, PieceWriter, StoredOrder};
-use crate::verify::{OrderTracker, RpcKind};
+use crate::verify::{OrderTracker, RpcKind, use_serial};
 
 /// An upload in progress. Dropping it before [`UploadSession::finish`]
 /// discards everything received.
@@ -22,35 +23,46 @@ pub struct UploadSession {
     writer: Option<Box<dyn PieceWriter>>,
     hasher: ChunkHasher,
     received: u64,
+    expires: tokio::time::Instant,
+    committed: bool,
+    _slot: TransferSlot,
 }
 
 impl UploadSession {
-    /// Verifies the PUT limit (consuming its serial) and reserves its bytes.
+    /// Verifies the PUT limit, takes a transfer slot, consumes the serial
+    /// and opens the piece. No space is set aside until bytes arrive.
     pub async fn begin(
         ctx: Arc<NodeContext>,
         signed_limit: SignedMessage,
     ) -> Result<Self, TransferError> {
         let now = now_unix();
-        let (c, s) = (ctx.clone(), signed_limit.clone());
-        let (limit, writer) = blocking(move || {
-            let limit = c
-                .verifier
-                .verify_limit(&*c.store, &s, RpcKind::Upload, now)?;
-            let writer = c
-                .store
-                .begin_upload(&limit.satellite_id, &limit.piece_id, limit.limit)?;
-            Ok((limit, writer))
+        let limit = ctx
+            .verifier
+            .check_limit(&signed_limit, RpcKind::Upload, now)?;
+        let slot = ctx.slots.try_acquire(&limit)?;
+        let (c, l) = (ctx.clone(), limit.clone());
+        let writer = blocking(move || {
+            use_serial(&*c.store, &l, false)?;
+            Ok(c.store
+                .begin_upload(&l.satellite_id, &l.piece_id, l.limit)?)
         })
         .await?;
-        ctx.metrics.observe_store(&*ctx.store);
         Ok(UploadSession {
             ctx,
             signed_limit,
+            expires: expiry(&limit),
             orders: OrderTracker::new(limit),
             writer: Some(writer),
             hasher: ChunkHasher::new(),
             received: 0,
+            committed: false,
+            _slot: slot,
         })
+    }
+
+    /// When the upload must have ended (its limit's order expiration).
+    pub fn expires(&self) -> tokio::time::Instant {
+        self.expires
     }
 
     /// The verified limit.
@@ -149,7 +161,9 @@ impl UploadSession {
             .writer
             .take()
             .ok_or_else(|| StoreError::Invalid("upload writer already released".into()))?;
-        blocking(move || Ok(writer.commit(&header)?)).await?;
+        let order = self.largest_order();
+        blocking(move || Ok(writer.commit(&header, order.as_ref())?)).await?;
+        self.committed = true;
         self.ctx.metrics.observe_store(&*self.ctx.store);
         let signed = self.ctx.identity.keys().sign(&PieceHash {
             piece_id: limit.piece_id,
@@ -160,9 +174,21 @@ impl UploadSession {
         Ok(signed)
     }
 
-    /// Keeps the largest order for settlement (called however the upload ends).
+    fn largest_order(&self) -> Option<StoredOrder> {
+        let (amount, order) = self.orders.largest().cloned()?;
+        Some(StoredOrder {
+            limit: self.signed_limit.clone(),
+            order,
+            amount,
+        })
+    }
+
+    /// Keeps the largest order for settlement when the upload failed (a
+    /// committed upload kept it with the piece).
     pub async fn save_order(&self) {
-        save_largest_order(&self.ctx, &self.signed_limit, &self.orders).await;
+        if !self.committed {
+            save_largest_order(&self.ctx, &self.signed_limit, &self.orders).await;
+        }
     }
 }
 

@@ -80,9 +80,11 @@ pub async fn start_node_with(config: StorageNodeConfig) -> StorageNodeHandle {
 }
 
 pub async fn client(node: &StorageNodeHandle) -> PiecestoreClient<Channel> {
-    PiecestoreClient::connect(format!("http://{}", node.grpc_addr()))
+    let channel = satstore_transport::Dialer::anonymous(satstore_transport::Security::Tls)
+        .dial(&node.url())
         .await
-        .unwrap()
+        .unwrap();
+    PiecestoreClient::new(channel)
 }
 
 /// An uplink's view of one transfer: the limit and the piece key.
@@ -113,6 +115,7 @@ impl Grant {
                 order_creation: now,
                 order_expiration: now + 86400,
                 uplink_public_key: piece_key.public_key(),
+                tenant: [0; 16],
                 encrypted_metadata: vec![],
             },
             piece_key,
@@ -250,5 +253,34 @@ pub fn assert_status<T: std::fmt::Debug>(r: Result<T, Status>, code: Code, text:
                 s.message()
             );
         }
+    }
+}
+
+/// The node's `/metrics` text.
+pub async fn metrics_text(node: &StorageNodeHandle) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(node.metrics_addr())
+        .await
+        .unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    conn.read_to_string(&mut body).await.unwrap();
+    body
+}
+
+/// Polls `/metrics` until it contains `line` (at most 10 s).
+pub async fn wait_for_metric(node: &StorageNodeHandle, line: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if metrics_text(node).await.contains(line) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "metric {line:?} never appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

@@ -93,7 +93,10 @@ async fn replayed_check_in_is_refused() {
     let net = tn.net();
     let node = net.node(0).expect("node");
     let signed = node.signed_check_in();
-    let mut sat = satstore_tests::dial::node_api(net)
+    // Sent over the node's own identity, as the node would.
+    let identity =
+        satstore_common::Identity::load_or_create(&net.node_dir(0)).expect("node identity");
+    let mut sat = satstore_tests::dial::node_api_as(net, &identity)
         .await
         .expect("dial satellite");
     sat.check_in(CheckInRequest {
@@ -298,6 +301,7 @@ async fn idle_upload_reserves_no_space() {
             order_creation: now,
             order_expiration: now + 3600,
             uplink_public_key: piece_key.public_key(),
+            tenant: [0; 16],
             encrypted_metadata: Vec::new(),
         };
         let (tx, rx) = tokio::sync::mpsc::channel(1);
@@ -317,8 +321,10 @@ async fn idle_upload_reserves_no_space() {
         });
         streams.push((tx, call));
     }
-    // Give the node time to accept the streams and verify the limits.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait until the node holds all four streams.
+    satstore_tests::metrics::wait_for(node.metrics_addr(), "storagenode_transfers_active 4")
+        .await
+        .expect("four uploads in progress");
     let used = store.used_space();
     assert!(
         used < used_before + (1 << 20),

@@ -8,7 +8,6 @@ use satstore_common::signing::{SignedMessage, SigningKeyPair};
 use satstore_common::time::now_unix;
 use satstore_common::{Identity, NodeId, PieceId, SerialNumber};
 use satstore_proto::common::Signed;
-use satstore_proto::piecestore::piecestore_client::PiecestoreClient;
 use satstore_proto::piecestore::{Chunk, UploadRequest};
 use satstore_tests::TestNet;
 use tonic::Code;
@@ -17,7 +16,7 @@ struct Fixture {
     sat: Identity,
     node_id: NodeId,
     other_node: NodeId,
-    endpoint: String,
+    node_url: satstore_common::NodeUrl,
 }
 
 impl Fixture {
@@ -34,6 +33,7 @@ impl Fixture {
             order_creation: now,
             order_expiration: now + 3600,
             uplink_public_key: piece_key.public_key(),
+            tenant: [0; 16],
             encrypted_metadata: Vec::new(),
         }
     }
@@ -47,7 +47,7 @@ impl Fixture {
         data: &[u8],
         order_amount: u64,
     ) -> Result<(), tonic::Status> {
-        let mut client = PiecestoreClient::connect(self.endpoint.clone())
+        let mut client = satstore_tests::dial::piecestore(&self.node_url)
             .await
             .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
         let mut msgs = vec![UploadRequest {
@@ -105,7 +105,7 @@ async fn node_refuses_bad_order_limits() {
         sat,
         node_id: node.id(),
         other_node: net.node(1).expect("node").id(),
-        endpoint: format!("http://{}", node.grpc_addr()),
+        node_url: node.url(),
     };
     let data = vec![5u8; 100_000];
     let key = SigningKeyPair::generate();

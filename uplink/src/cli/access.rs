@@ -55,7 +55,12 @@ pub(crate) enum AccessCommand {
 }
 
 /// Runs an access subcommand; `given` is `--access` / `UPLINK_ACCESS`.
-pub(crate) async fn run(cmd: &AccessCommand, given: Option<&str>, dir: &Path) -> Result<()> {
+pub(crate) async fn run(
+    cmd: &AccessCommand,
+    given: Option<&str>,
+    dir: &Path,
+    base: &UplinkConfig,
+) -> Result<()> {
     let mut store = AccessStore::load(dir)?;
     match cmd {
         AccessCommand::Create {
@@ -68,7 +73,7 @@ pub(crate) async fn run(cmd: &AccessCommand, given: Option<&str>, dir: &Path) ->
             let passphrase = read_passphrase(*passphrase_stdin)?;
             let config = UplinkConfig {
                 unencrypted_object_keys: *unencrypted_keys,
-                ..Default::default()
+                ..base.clone()
             };
             let access = uplink::config_request_access_with_passphrase(
                 &config,
@@ -122,7 +127,7 @@ pub(crate) async fn run(cmd: &AccessCommand, given: Option<&str>, dir: &Path) ->
             let target = Access::parse(store.resolve_text(access))
                 .with_context(|| format!("{access:?} is not a saved name or a grant"))?;
             let acting = store.resolve(given)?;
-            let project = acting.open_project().await?;
+            let project = acting.config_open_project(base).await?;
             project
                 .revoke_access(&target)
                 .await

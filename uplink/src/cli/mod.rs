@@ -27,6 +27,10 @@ pub(crate) struct Cli {
     /// Access to use: a saved name or a grant (default: the saved default).
     #[arg(long, global = true, env = "UPLINK_ACCESS", hide_env_values = true)]
     access: Option<String>,
+    /// Dial the satellite and nodes in plaintext (a network run with
+    /// `--insecure`); by default TLS pinned to each peer's id.
+    #[arg(long, global = true, env = "UPLINK_INSECURE")]
+    insecure: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,15 +70,19 @@ enum Command {
 pub(crate) async fn run(cli: Cli) -> Result<()> {
     let dir = access_store::config_dir()?;
     let given = cli.access.as_deref();
+    let config = uplink::UplinkConfig {
+        insecure: cli.insecure,
+        ..Default::default()
+    };
     let project: Project = match &cli.command {
-        Command::Access(cmd) => return access::run(cmd, given, &dir).await,
+        Command::Access(cmd) => return access::run(cmd, given, &dir, &config).await,
         Command::Share(args) => {
             let access = AccessStore::load(&dir)?.resolve(given)?;
             return share::run(&access, args);
         }
         _ => {
             let access = AccessStore::load(&dir)?.resolve(given)?;
-            access.open_project().await?
+            access.config_open_project(&config).await?
         }
     };
     match &cli.command {

@@ -1,0 +1,288 @@
+//! The client side: one [`Dialer`] per process (or per peer) opens tonic
+//! channels to `id@host:port` addresses, over TLS pinned to `id` unless it
+//! was built insecure.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use satstore_common::{Identity, NodeId, NodeUrl};
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::cert::IdentityCert;
+use crate::verify::{PinnedServer, WrongPeer};
+use crate::{ALPN_H2, Security, TransportError, provider};
+
+/// Most client TLS configurations kept (one per peer id, each with its
+/// session-resumption cache); the cache is cleared when full.
+const MAX_CACHED_CONFIGS: usize = 4096;
+
+/// Why a peer could not be reached.
+#[derive(Debug, Error)]
+pub enum DialError {
+    /// The address does not make an endpoint.
+    #[error("invalid address {address}: {reason}")]
+    Address { address: String, reason: String },
+    /// Connecting or the TLS handshake failed (a wrong peer id included).
+    #[error("dial {url}: {reason}")]
+    Connect { url: String, reason: String },
+}
+
+/// Opens channels to peers. Cheap to clone.
+#[derive(Clone)]
+pub struct Dialer {
+    security: Security,
+    identity: Option<Arc<IdentityCert>>,
+    configs: Arc<Mutex<HashMap<NodeId, Arc<rustls::ClientConfig>>>>,
+}
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialer")
+            .field("security", &self.security)
+            .field("identity", &self.identity.is_some())
+            .finish()
+    }
+}
+
+impl Dialer {
+    /// A dialer without an identity of its own (uplinks, tools).
+    pub fn anonymous(security: Security) -> Self {
+        Dialer {
+            security,
+            identity: None,
+            configs: Arc::default(),
+        }
+    }
+
+    /// A dialer that presents `identity` to the servers it dials (nodes and
+    /// satellites), so they know who calls.
+    pub fn with_identity(security: Security, identity: &Identity) -> Result<Self, TransportError> {
+        let identity = match security {
+            Security::Tls => Some(Arc::new(IdentityCert::new(identity)?)),
+            Security::Insecure => None,
+        };
+        Ok(Dialer {
+            security,
+            identity,
+            configs: Arc::default(),
+        })
+    }
+
+    /// TLS or plaintext.
+    pub fn security(&self) -> Security {
+        self.security
+    }
+
+    /// The endpoint of `url`, for callers to set timeouts and limits on
+    /// before [`Dialer::connect`] / [`Dialer::connect_lazy`].
+    pub fn endpoint(&self, url: &NodeUrl) -> Result<Endpoint, DialError> {
+        Endpoint::from_shared(format!("http://{}", url.address)).map_err(|e| DialError::Address {
+            address: url.address.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Connects `endpoint` (made by [`Dialer::endpoint`] for `url`) now.
+    pub async fn connect(&self, url: &NodeUrl, endpoint: Endpoint) -> Result<Channel, DialError> {
+        endpoint
+            .connect_with_connector(self.connector(url)?)
+            .await
+            .map_err(|e| DialError::Connect {
+                url: url.to_string(),
+                reason: chain(&e),
+            })
+    }
+
+    /// A channel to `endpoint` that connects on first use (and reconnects).
+    pub fn connect_lazy(&self, url: &NodeUrl, endpoint: Endpoint) -> Result<Channel, DialError> {
+        Ok(endpoint.connect_with_connector_lazy(self.connector(url)?))
+    }
+
+    /// Connects to `url` with default endpoint settings.
+    pub async fn dial(&self, url: &NodeUrl) -> Result<Channel, DialError> {
+        let endpoint = self.endpoint(url)?;
+        self.connect(url, endpoint).await
+    }
+
+    fn connector(&self, url: &NodeUrl) -> Result<Connector, DialError> {
+        let tls = match self.security {
+            Security::Insecure => None,
+            Security::Tls => Some(TlsConnector::from(self.client_config(url)?)),
+        };
+        Ok(Connector {
+            address: url.address.clone(),
+            tls,
+        })
+    }
+
+    fn client_config(&self, url: &NodeUrl) -> Result<Arc<rustls::ClientConfig>, DialError> {
+        let mut configs = self.configs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = configs.get(&url.id) {
+            return Ok(c.clone());
+        }
+        let fail = |e: rustls::Error| DialError::Connect {
+            url: url.to_string(),
+            reason: format!("TLS configuration: {e}"),
+        };
+        let builder = rustls::ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(fail)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedServer::new(url.id)));
+        let mut config = match &self.identity {
+            Some(c) => builder
+                .with_client_auth_cert(vec![c.cert.clone()], c.key.clone_key())
+                .map_err(fail)?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![ALPN_H2.to_vec()];
+        let config = Arc::new(config);
+        if configs.len() >= MAX_CACHED_CONFIGS {
+            configs.clear();
+        }
+        configs.insert(url.id, config.clone());
+        Ok(config)
+    }
+}
+
+/// The error and its sources on one line (tonic's own message is only
+/// "transport error"); a wrong peer identity is said plainly.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(wrong) = wrong_peer(err) {
+            return wrong.to_string();
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&err.to_string());
+        cur = err.source();
+    }
+    out
+}
+
+/// The [`WrongPeer`] inside a TLS failure, if that is what it was.
+fn wrong_peer<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a WrongPeer> {
+    let inner = match err.downcast_ref::<io::Error>() {
+        Some(io) => io.get_ref()?,
+        None => err,
+    };
+    match inner.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => {
+            o.0.downcast_ref::<WrongPeer>()
+        }
+        _ => None,
+    }
+}
+
+/// The tower connector tonic calls to open a connection.
+#[derive(Clone)]
+struct Connector {
+    address: String,
+    tls: Option<TlsConnector>,
+}
+
+impl tower::Service<http::Uri> for Connector {
+    type Response = TokioIo<ClientStream>;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<Self::Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _uri: http::Uri) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let tcp = TcpStream::connect(&this.address).await?;
+            tcp.set_nodelay(true)?;
+            let stream = match this.tls {
+                None => ClientStream::Plain(tcp),
+                Some(tls) => {
+                    // The name is not checked (the id is the pin); it only
+                    // has to be a valid SNI value.
+                    let name = ServerName::try_from("satstore").map_err(io::Error::other)?;
+                    ClientStream::Tls(Box::new(tls.connect(name, tcp).await?))
+                }
+            };
+            Ok(TokioIo::new(stream))
+        })
+    }
+}
+
+/// A client connection, plaintext or TLS.
+pub enum ClientStream {
+    /// Insecure mode.
+    Plain(TcpStream),
+    /// TLS pinned to the dialed id.
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for ClientStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ClientStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            ClientStream::Plain(s) => s.is_write_vectored(),
+            ClientStream::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_flush(cx),
+            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
