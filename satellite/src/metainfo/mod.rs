@@ -221,3 +221,6 @@ mod revoke_tests;
 
 #[cfg(test)]
 mod multipart_tests;
+
+#[cfg(test)]
+mod bounds_tests;
