@@ -76,6 +76,9 @@ impl From<SatelliteError> for tonic::Status {
             SatelliteError::OutOfRange(m) => Status::out_of_range(m),
             SatelliteError::Unavailable(m) => Status::unavailable(m),
             SatelliteError::ResourceExhausted(m) => Status::resource_exhausted(m),
+            SatelliteError::Store(e @ StoreError::TooManySegments(_)) => {
+                Status::resource_exhausted(e.to_string())
+            }
             SatelliteError::Unimplemented(m) => Status::unimplemented(m),
             other => {
                 // Internals stay in the log; the client gets a generic message.

@@ -83,21 +83,16 @@ impl MetainfoEndpoint {
             .get_bucket(&auth.project_id, &req.name)
             .await?
             .ok_or_else(|| not_found(&req.name))?;
-        if !req.delete_all
-            && self
-                .store
-                .bucket_has_objects(&auth.project_id, &req.name)
-                .await?
-        {
-            return Err(SatelliteError::FailedPrecondition(
-                "bucket is not empty".into(),
-            ));
-        }
         let deleted = self
             .store
-            .delete_bucket(&auth.project_id, &req.name)
+            .delete_bucket(&auth.project_id, &req.name, !req.delete_all)
             .await?
             .ok_or_else(|| not_found(&req.name))?;
+        if deleted.not_empty {
+            return Err(SatelliteError::FailedPrecondition(
+                "bucket is not empty (objects or uploads in progress)".into(),
+            ));
+        }
         self.deleter
             .delete_later(deleted.pieces, auth.project_id, req.name.clone());
         Ok(pb::DeleteBucketResponse {

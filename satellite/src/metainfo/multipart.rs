@@ -24,7 +24,7 @@ use crate::store::{
 pub const MAX_ETAG_LEN: usize = 1024;
 
 /// Most segments one part may have.
-pub const MAX_PART_SEGMENTS: usize = 1 << 20;
+pub const MAX_PART_SEGMENTS: usize = 10_000;
 
 fn upload_not_found() -> SatelliteError {
     SatelliteError::NotFound(

@@ -182,7 +182,7 @@ impl MetainfoEndpoint {
         }
         self.check_overwrite(&auth, &p.bucket, &p.encrypted_key)
             .await?;
-        let segments = self.store.list_segments(&stream_id).await?;
+        let segments = self.store.segment_sizes(&stream_id).await?;
         let mut values = CommitValues {
             segment_count: segments.len() as i64,
             encrypted_metadata: req.encrypted_metadata,
@@ -198,8 +198,14 @@ impl MetainfoEndpoint {
                 )));
             }
             values.plain_offsets.push((s.position, values.plain_size));
-            values.plain_size += s.plain_size;
-            values.encrypted_size += s.encrypted_size;
+            values.plain_size = values
+                .plain_size
+                .checked_add(s.plain_size)
+                .ok_or_else(|| invalid("the object's plaintext size overflows"))?;
+            values.encrypted_size = values
+                .encrypted_size
+                .checked_add(s.encrypted_size)
+                .ok_or_else(|| invalid("the object's encrypted size overflows"))?;
         }
         let Some(committed) = self.store.commit_object(&stream_id, &values).await? else {
             // Committed (or aborted) by a concurrent call meanwhile.
@@ -295,10 +301,11 @@ impl MetainfoEndpoint {
                 req.range_end, o.plain_size
             )));
         }
-        let segments = self.store.list_segments(&o.stream_id).await?;
-        let overlapping = segments
+        let overlapping = self
+            .store
+            .segment_layout(&o.stream_id, start, end)
+            .await?
             .iter()
-            .filter(|s| s.plain_offset < end && s.plain_offset + s.plain_size > start)
             .map(|s| pb::SegmentInfo {
                 position: Some(pb::SegmentPosition {
                     part: s.position.part,
@@ -307,7 +314,7 @@ impl MetainfoEndpoint {
                 plain_offset: s.plain_offset,
                 plain_size: s.plain_size,
                 encrypted_size: s.encrypted_size,
-                inline: s.inline_data.is_some(),
+                inline: s.inline,
             })
             .collect();
         Ok(pb::DownloadObjectResponse {

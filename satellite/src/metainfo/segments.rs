@@ -11,12 +11,14 @@ use satstore_common::{NodeId, PieceId};
 use satstore_proto::internal::{SegmentIdLimit, SegmentIdPayload, StreamIdPayload};
 use satstore_proto::metainfo as pb;
 
+use super::multipart::MAX_PART_SEGMENTS;
 use super::{INLINE_OVERHEAD, MetainfoEndpoint, check_project, stream_id_of};
 use crate::auth::{Action, AuthContext, Scope};
 use crate::convert::{redundancy_from_proto, redundancy_to_proto};
 use crate::error::{SatelliteError, invalid};
 use crate::orders::{LimitBatch, LimitSpec};
 use crate::store::multipart::MAX_PART_NUMBER;
+use crate::store::segments::MAX_SEGMENTS_PER_OBJECT;
 use crate::store::{ObjectRecord, ObjectStatus, SegmentPiece, SegmentPosition, SegmentRecord};
 
 fn position(p: Option<pb::SegmentPosition>) -> SegmentPosition {
@@ -27,6 +29,18 @@ fn position(p: Option<pb::SegmentPosition>) -> SegmentPosition {
     }
 }
 
+/// A segment's plaintext is never larger than its ciphertext (content is
+/// always encrypted, which only adds bytes), nor negative: so sums of
+/// plaintext sizes stay bounded by what was stored.
+fn check_plain_size(plain_size: i64, encrypted_size: i64) -> Result<(), SatelliteError> {
+    if plain_size < 0 || plain_size > encrypted_size {
+        return Err(invalid(format!(
+            "plain_size {plain_size} must be between 0 and the encrypted size {encrypted_size}"
+        )));
+    }
+    Ok(())
+}
+
 fn no_longer_pending() -> SatelliteError {
     SatelliteError::FailedPrecondition(
         "object was committed meanwhile; the segment was not stored".into(),
@@ -34,7 +48,24 @@ fn no_longer_pending() -> SatelliteError {
 }
 
 /// Plain uploads use part 0 only; multipart uploads parts 1..=10000.
+/// Indexes stay below the segments an object (or a part) may have.
 fn check_position(object: &ObjectRecord, pos: SegmentPosition) -> Result<(), SatelliteError> {
+    let max_index = if object.multipart_deadline != 0 {
+        MAX_PART_SEGMENTS as i64
+    } else {
+        MAX_SEGMENTS_PER_OBJECT
+    };
+    if i64::from(pos.index) >= max_index {
+        return Err(invalid(format!(
+            "segment index {} is out of range: at most {max_index} segments per {}",
+            pos.index,
+            if object.multipart_deadline != 0 {
+                "part"
+            } else {
+                "object"
+            }
+        )));
+    }
     if object.multipart_deadline != 0 {
         if pos.part == 0 || pos.part > MAX_PART_NUMBER {
             return Err(invalid(format!(
@@ -180,9 +211,7 @@ impl MetainfoEndpoint {
                 req.encrypted_size, s.max_order_limit
             )));
         }
-        if req.plain_size < 0 {
-            return Err(invalid("plain_size must not be negative"));
-        }
+        check_plain_size(req.plain_size, req.encrypted_size)?;
         let rs = self.stream_redundancy(&p)?;
         let root = PieceId::from_slice(&s.root_piece_id)
             .map_err(|e| invalid(format!("segment id: {e}")))?;
@@ -249,10 +278,8 @@ impl MetainfoEndpoint {
                 req.encrypted_inline_data.len()
             )));
         }
-        if req.plain_size < 0 {
-            return Err(invalid("plain_size must not be negative"));
-        }
         let size = req.encrypted_inline_data.len() as i64;
+        check_plain_size(req.plain_size, size)?;
         let seg = SegmentRecord {
             stream_id,
             position: position(req.position),

@@ -225,7 +225,10 @@ async fn bucket_lifecycle() {
     let (c, m) = code(sat.client.delete_bucket(del(false)).await);
     assert_eq!(
         (c, m.as_str()),
-        (Code::FailedPrecondition, "bucket is not empty")
+        (
+            Code::FailedPrecondition,
+            "bucket is not empty (objects or uploads in progress)"
+        )
     );
     let d = sat
         .client

@@ -17,6 +17,8 @@ pub struct BucketRecord {
 /// What deleting a bucket removed.
 #[derive(Clone, Debug, Default)]
 pub struct DeletedBucket {
+    /// Nothing was deleted: the bucket holds objects and had to be empty.
+    pub not_empty: bool,
     /// Objects (committed or pending) deleted with it.
     pub deleted_objects: u64,
     /// Remote pieces that nodes may now delete.
@@ -90,31 +92,36 @@ impl Store {
             .collect()
     }
 
-    /// Whether the bucket holds any committed object.
-    pub async fn bucket_has_objects(
-        &self,
-        project_id: &[u8; 16],
-        name: &str,
-    ) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2 AND status = 3 \
-             LIMIT 1",
-        )
-        .bind(project_id.to_vec())
-        .bind(name.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.is_some())
-    }
-
     /// Deletes a bucket with all its objects and segments in one
-    /// transaction. `Ok(None)` if the bucket does not exist.
+    /// transaction. `Ok(None)` if the bucket does not exist. With
+    /// `only_if_empty`, a bucket holding any object (pending uploads
+    /// included) is left alone: `Ok(Some)` with `not_empty` set; the check
+    /// is made inside the deleting transaction, so nothing that arrives
+    /// meanwhile is lost.
     pub async fn delete_bucket(
         &self,
         project_id: &[u8; 16],
         name: &str,
+        only_if_empty: bool,
     ) -> Result<Option<DeletedBucket>, StoreError> {
         let mut tx = self.begin_write().await?;
+        // Lock the bucket row first (PostgreSQL): object inserts reference
+        // it, so none can slip in until this transaction ends.
+        let lock = match self.engine() {
+            super::Engine::Sqlite => "",
+            super::Engine::Postgres => " FOR UPDATE",
+        };
+        let exists = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT name FROM buckets WHERE project_id = $1 AND name = $2{lock}"
+        )))
+        .bind(project_id.to_vec())
+        .bind(name.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         let streams: Vec<Vec<u8>> =
             sqlx::query("SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2")
                 .bind(project_id.to_vec())
@@ -124,6 +131,14 @@ impl Store {
                 .iter()
                 .map(|r| r.try_get("stream_id"))
                 .collect::<Result<_, _>>()?;
+        if only_if_empty && !streams.is_empty() {
+            tx.rollback().await?;
+            return Ok(Some(DeletedBucket {
+                not_empty: true,
+                deleted_objects: 0,
+                pieces: Vec::new(),
+            }));
+        }
         let pieces = delete_streams_tx(&mut tx, &streams).await?;
         let r = sqlx::query("DELETE FROM buckets WHERE project_id = $1 AND name = $2")
             .bind(project_id.to_vec())
@@ -136,6 +151,7 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Some(DeletedBucket {
+            not_empty: false,
             deleted_objects: streams.len() as u64,
             pieces,
         }))
@@ -170,10 +186,20 @@ mod tests {
                 .collect();
             assert_eq!(names, vec!["aaa", "bbb"]);
             assert_eq!(store.list_buckets(&p.id, "aaa", 10).await.unwrap().len(), 1);
-            assert!(!store.bucket_has_objects(&p.id, "aaa").await.unwrap());
-            let d = store.delete_bucket(&p.id, "aaa").await.unwrap().unwrap();
+            let d = store
+                .delete_bucket(&p.id, "aaa", true)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!d.not_empty);
             assert_eq!(d.deleted_objects, 0);
-            assert!(store.delete_bucket(&p.id, "aaa").await.unwrap().is_none());
+            assert!(
+                store
+                    .delete_bucket(&p.id, "aaa", true)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
             assert!(store.get_bucket(&p.id, "aaa").await.unwrap().is_none());
         }
     }

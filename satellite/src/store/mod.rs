@@ -47,6 +47,9 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// An object would get more segments than allowed.
+    #[error("an object may have at most {0} segments")]
+    TooManySegments(i64),
     /// A stored value does not decode; the row is corrupt.
     #[error("corrupt stored {what}: {reason}")]
     Corrupt {

@@ -192,8 +192,12 @@ impl Store {
                 )));
             }
             found.insert(index);
-            plain_size += row.try_get::<i64, _>("plain_size")?;
-            encrypted_size += row.try_get::<i64, _>("encrypted_size")?;
+            plain_size = plain_size
+                .checked_add(row.try_get::<i64, _>("plain_size")?)
+                .ok_or_else(|| StoreError::corrupt("segment sizes", "sum overflows"))?;
+            encrypted_size = encrypted_size
+                .checked_add(row.try_get::<i64, _>("encrypted_size")?)
+                .ok_or_else(|| StoreError::corrupt("segment sizes", "sum overflows"))?;
         }
         if let Some(missing) = (0..nonces.len()).find(|i| !found.contains(i)) {
             tx.rollback().await?;
@@ -206,14 +210,26 @@ impl Store {
             index: nonces.len() as u32,
         }
         .encode();
-        sqlx::query(
+        let extra = sqlx::query(
             "DELETE FROM segments WHERE stream_id = $1 AND position >= $2 AND position <= $3",
         )
         .bind(stream_id.to_vec())
         .bind(first_extra)
         .bind(hi)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if extra > 0 {
+            // Keep the pending object's running segment count honest.
+            sqlx::query(
+                "UPDATE objects SET segment_count = segment_count - $1 WHERE stream_id = $2 \
+                 AND segment_count >= $1",
+            )
+            .bind(extra as i64)
+            .bind(stream_id.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        }
         let part = PartRecord {
             part_number,
             segment_count: nonces.len() as u32,
@@ -356,8 +372,15 @@ impl Store {
             }
             *per_part.entry(pos.part).or_default() += 1;
             commit.plain_offsets.push((pos, commit.plain_size));
-            commit.plain_size += row.try_get::<i64, _>("plain_size")?;
-            commit.encrypted_size += row.try_get::<i64, _>("encrypted_size")?;
+            // Sizes were bounded at each segment's commit; still, never wrap.
+            commit.plain_size = commit
+                .plain_size
+                .checked_add(row.try_get::<i64, _>("plain_size")?)
+                .ok_or_else(|| StoreError::corrupt("segment sizes", "sum overflows"))?;
+            commit.encrypted_size = commit
+                .encrypted_size
+                .checked_add(row.try_get::<i64, _>("encrypted_size")?)
+                .ok_or_else(|| StoreError::corrupt("segment sizes", "sum overflows"))?;
             commit.segment_count += 1;
         }
         for (part, count) in &keep_parts {

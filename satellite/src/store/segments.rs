@@ -7,8 +7,12 @@ use satstore_common::{NodeId, PieceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::objects::PieceRef;
+use super::objects::{ObjectStatus, PieceRef};
 use super::{Store, StoreError};
+
+/// Most segments one object may have (6.4 TiB at the default 64 MiB
+/// segment size): bounds what a pending upload may make the database hold.
+pub const MAX_SEGMENTS_PER_OBJECT: i64 = 100_000;
 
 const TAG_PIECES: u8 = 0x70;
 const TAG_REDUNDANCY: u8 = 0x71;
@@ -189,6 +193,21 @@ pub(crate) fn piece_refs(row: &AnyRow) -> Result<Vec<PieceRef>, StoreError> {
         .collect())
 }
 
+/// Where a segment sits in its object and how large it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentLayout {
+    /// Position within the object.
+    pub position: SegmentPosition,
+    /// Offset of its first plaintext byte (set at commit).
+    pub plain_offset: i64,
+    /// Plaintext size.
+    pub plain_size: i64,
+    /// Size after encryption.
+    pub encrypted_size: i64,
+    /// Stored inline in the database.
+    pub inline: bool,
+}
+
 impl SegmentRecord {
     /// The remote pieces this segment references.
     pub fn piece_refs(&self) -> Vec<PieceRef> {
@@ -212,7 +231,8 @@ impl Store {
     /// The object's last activity becomes the segment's `created_at`.
     /// `Ok(None)` (nothing stored) if the stream's object exists but is no
     /// longer pending; the object row is locked meanwhile, so a segment
-    /// never lands in an object being committed.
+    /// never lands in an object being committed. A new position beyond
+    /// [`MAX_SEGMENTS_PER_OBJECT`] segments fails with `TooManySegments`.
     pub async fn put_segment(
         &self,
         s: &SegmentRecord,
@@ -223,13 +243,13 @@ impl Store {
             super::Engine::Postgres => " FOR UPDATE",
         };
         let status = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT status FROM objects WHERE stream_id = $1{lock}"
+            "SELECT status, segment_count FROM objects WHERE stream_id = $1{lock}"
         )))
         .bind(s.stream_id.to_vec())
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(row) = status
-            && row.try_get::<i64, _>("status")? != 1
+        if let Some(row) = &status
+            && row.try_get::<i64, _>("status")? != ObjectStatus::Pending as i64
         {
             tx.rollback().await?;
             return Ok(None);
@@ -241,6 +261,22 @@ impl Store {
         .bind(s.position.encode())
         .fetch_optional(&mut *tx)
         .await?;
+        if old.is_none() {
+            // A new position: count it on the pending object (its
+            // segment_count is recomputed at commit).
+            if let Some(row) = &status
+                && row.try_get::<i64, _>("segment_count")? >= MAX_SEGMENTS_PER_OBJECT
+            {
+                tx.rollback().await?;
+                return Err(StoreError::TooManySegments(MAX_SEGMENTS_PER_OBJECT));
+            }
+            sqlx::query(
+                "UPDATE objects SET segment_count = segment_count + 1 WHERE stream_id = $1",
+            )
+            .bind(s.stream_id.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        }
         let kept: std::collections::HashSet<PieceRef> = s.piece_refs().into_iter().collect();
         let replaced = match &old {
             Some(row) => piece_refs(row)?
@@ -291,6 +327,65 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Some(replaced))
+    }
+
+    /// Positions, offsets and sizes of the segments of a stream overlapping
+    /// the plaintext range `[start, end)`, in position order: what commits
+    /// and download plans need, never the inline data.
+    pub async fn segment_layout(
+        &self,
+        stream_id: &[u8; 16],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<SegmentLayout>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, plain_offset, plain_size, encrypted_size, \
+             CASE WHEN inline_data IS NULL THEN 0 ELSE 1 END AS is_inline \
+             FROM segments WHERE stream_id = $1 AND plain_offset < $3 \
+             AND plain_offset + plain_size > $2 ORDER BY position",
+        )
+        .bind(stream_id.to_vec())
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SegmentLayout {
+                    position: SegmentPosition::decode(r.try_get("position")?),
+                    plain_offset: r.try_get("plain_offset")?,
+                    plain_size: r.try_get("plain_size")?,
+                    encrypted_size: r.try_get("encrypted_size")?,
+                    inline: r.try_get::<i64, _>("is_inline")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Positions and sizes of every segment of a stream (for a commit).
+    pub async fn segment_sizes(
+        &self,
+        stream_id: &[u8; 16],
+    ) -> Result<Vec<SegmentLayout>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, plain_offset, plain_size, encrypted_size, \
+             CASE WHEN inline_data IS NULL THEN 0 ELSE 1 END AS is_inline \
+             FROM segments WHERE stream_id = $1 ORDER BY position",
+        )
+        .bind(stream_id.to_vec())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SegmentLayout {
+                    position: SegmentPosition::decode(r.try_get("position")?),
+                    plain_offset: r.try_get("plain_offset")?,
+                    plain_size: r.try_get("plain_size")?,
+                    encrypted_size: r.try_get("encrypted_size")?,
+                    inline: r.try_get::<i64, _>("is_inline")? != 0,
+                })
+            })
+            .collect()
     }
 
     /// All segments of a stream in position order.

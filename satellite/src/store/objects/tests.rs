@@ -218,9 +218,16 @@ async fn versions_commit_replace_and_delete() {
                 .is_some()
         );
 
-        // Deleting the bucket takes its objects along.
-        assert!(store.bucket_has_objects(&p, "bkt").await.unwrap());
-        let d = store.delete_bucket(&p, "bkt").await.unwrap().unwrap();
+        // Only-if-empty keeps it; deleting the bucket takes its objects along.
+        let kept = store.delete_bucket(&p, "bkt", true).await.unwrap().unwrap();
+        assert!(kept.not_empty);
+        assert_eq!(kept.deleted_objects, 0);
+        let d = store
+            .delete_bucket(&p, "bkt", false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!d.not_empty);
         assert_eq!(d.deleted_objects, 1);
         assert_eq!(d.pieces.len(), 1);
     }
