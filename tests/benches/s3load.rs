@@ -222,7 +222,13 @@ async fn main() -> anyhow::Result<()> {
     };
     let size = mib << 20;
 
-    let net = TestNet::start().await.context("start localnet")?;
+    // BENCH_INSECURE=1: plaintext gRPC, to measure what TLS costs.
+    let insecure = std::env::var("BENCH_INSECURE").is_ok_and(|v| v == "1");
+    let net = TestNet::builder()
+        .insecure(insecure)
+        .start()
+        .await
+        .context("start localnet")?;
     let project = net.project().await?;
     project.create_bucket("bench").await?;
     let creds = net.net().s3();

@@ -4,7 +4,8 @@
 //! process, and the peak RSS.
 //!
 //! Run with `cargo bench -p satstore-tests --bench throughput` (release
-//! build). `BENCH_SIZE_MIB` changes the object size, `BENCH_RUNS` repeats.
+//! build). `BENCH_SIZE_MIB` changes the object size, `BENCH_RUNS` repeats,
+//! `BENCH_INSECURE=1` runs every peer in plaintext (to measure TLS).
 
 use std::time::Instant;
 
@@ -46,11 +47,16 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let size = mib << 20;
-    let net = TestNet::start().await?;
+    // BENCH_INSECURE=1: plaintext gRPC, to measure what TLS costs.
+    let insecure = std::env::var("BENCH_INSECURE").is_ok_and(|v| v == "1");
+    let net = TestNet::builder().insecure(insecure).start().await?;
     let project = net.project().await?;
     project.create_bucket("bench").await?;
     let gib = size as f64 / (1u64 << 30) as f64;
-    println!("object: {mib} MiB, redundancy 4/6/8/10, 10 nodes, 64 MiB segments");
+    println!(
+        "object: {mib} MiB, redundancy 4/6/8/10, 10 nodes, 64 MiB segments, {}",
+        if insecure { "plaintext gRPC" } else { "TLS" }
+    );
 
     // What generating and hashing the test data costs, to subtract.
     let g0 = cpu_seconds();

@@ -25,6 +25,7 @@ pub struct TestNetBuilder {
     segment_size: Option<u64>,
     db: Db,
     online_window: Duration,
+    insecure: bool,
 }
 
 impl Default for TestNetBuilder {
@@ -35,6 +36,7 @@ impl Default for TestNetBuilder {
             segment_size: None,
             db: Db::Sqlite,
             online_window: Duration::from_secs(60),
+            insecure: false,
         }
     }
 }
@@ -66,6 +68,12 @@ impl TestNetBuilder {
         self
     }
 
+    /// Plaintext gRPC between the peers (and for [`TestNet::project`]).
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
     /// Starts the network; returns once every node is online.
     pub async fn start(self) -> anyhow::Result<TestNet> {
         let dir = tempfile::Builder::new()
@@ -82,11 +90,13 @@ impl TestNetBuilder {
         config.online_window = self.online_window;
         config.database_url = pg.as_ref().map(|p| p.url());
         config.allocated_space = 4 << 30;
+        config.insecure = self.insecure;
         let net = Localnet::start(config).await?;
         Ok(TestNet {
             net: Some(net),
             dir: Some(dir),
             _pg: pg,
+            insecure: self.insecure,
         })
     }
 }
@@ -96,6 +106,7 @@ pub struct TestNet {
     net: Option<Localnet>,
     dir: Option<tempfile::TempDir>,
     _pg: Option<TempPostgres>,
+    insecure: bool,
 }
 
 impl TestNet {
@@ -121,12 +132,16 @@ impl TestNet {
 
     /// A project opened with the network's access.
     pub async fn project(&self) -> anyhow::Result<Project> {
-        Ok(self.net().access().open_project().await?)
+        self.project_with(&UplinkConfig::default()).await
     }
 
-    /// A project with a custom uplink config.
+    /// A project with a custom uplink config (dialing as the network does).
     pub async fn project_with(&self, config: &UplinkConfig) -> anyhow::Result<Project> {
-        Ok(self.net().access().config_open_project(config).await?)
+        let config = UplinkConfig {
+            insecure: config.insecure || self.insecure,
+            ..config.clone()
+        };
+        Ok(self.net().access().config_open_project(&config).await?)
     }
 
     /// Stops every peer.
