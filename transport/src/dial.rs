@@ -155,14 +155,11 @@ impl Dialer {
 }
 
 /// The error and its sources on one line (tonic's own message is only
-/// "transport error"); a wrong peer identity is said plainly.
+/// "transport error").
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = String::new();
     let mut cur = Some(e);
     while let Some(err) = cur {
-        if let Some(wrong) = wrong_peer(err) {
-            return wrong.to_string();
-        }
         if !out.is_empty() {
             out.push_str(": ");
         }
@@ -172,17 +169,21 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// The [`WrongPeer`] inside a TLS failure, if that is what it was.
-fn wrong_peer<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a WrongPeer> {
-    let inner = match err.downcast_ref::<io::Error>() {
-        Some(io) => io.get_ref()?,
-        None => err,
-    };
-    match inner.downcast_ref::<rustls::Error>()? {
-        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => {
-            o.0.downcast_ref::<WrongPeer>()
-        }
-        _ => None,
+/// Says a wrong peer identity plainly (rustls would print its debug form).
+fn clarify(e: io::Error) -> io::Error {
+    let wrong = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .and_then(|r| match r {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => {
+                o.0.downcast_ref::<WrongPeer>()
+            }
+            _ => None,
+        })
+        .map(|w| w.to_string());
+    match wrong {
+        Some(message) => io::Error::new(io::ErrorKind::PermissionDenied, message),
+        None => e,
     }
 }
 
@@ -213,7 +214,8 @@ impl tower::Service<http::Uri> for Connector {
                     // The name is not checked (the id is the pin); it only
                     // has to be a valid SNI value.
                     let name = ServerName::try_from("satstore").map_err(io::Error::other)?;
-                    ClientStream::Tls(Box::new(tls.connect(name, tcp).await?))
+                    let stream = tls.connect(name, tcp).await.map_err(clarify)?;
+                    ClientStream::Tls(Box::new(stream))
                 }
             };
             Ok(TokioIo::new(stream))

@@ -334,3 +334,37 @@ async fn idle_upload_reserves_no_space() {
     drop(streams);
     tn.shutdown().await;
 }
+
+/// A grant naming the right address but another satellite id (a hijacked
+/// address, or a typo) fails with a clear error: the TLS peer is not the
+/// satellite the grant trusts. A plaintext client cannot talk to a TLS
+/// network either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dialing_the_wrong_id_fails_clearly() {
+    let tn = TestNet::builder().nodes(4).start().await.expect("start");
+    let net = tn.net();
+    let mut wrong = net.access().clone();
+    wrong.satellite.id = satstore_common::Identity::generate(0).id();
+    let e = wrong
+        .open_project()
+        .await
+        .expect("projects open lazily")
+        .list_buckets(&Default::default())
+        .await
+        .expect_err("a satellite with another id must be refused");
+    let msg = format!("{e:#}");
+    assert!(msg.contains("not the node"), "{msg}");
+    assert!(msg.contains(&net.satellite().id().to_string()), "{msg}");
+
+    let plain = uplink::UplinkConfig {
+        insecure: true,
+        ..Default::default()
+    };
+    let project = net
+        .access()
+        .config_open_project(&plain)
+        .await
+        .expect("projects open lazily");
+    assert!(project.list_buckets(&Default::default()).await.is_err());
+    tn.shutdown().await;
+}
