@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod dial;
+pub mod fuzz;
 pub mod metrics;
 pub mod net;
 pub mod postgres;
