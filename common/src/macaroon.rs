@@ -11,6 +11,11 @@ const TAG_API_KEY: u8 = 0x20;
 const TAG_CAVEAT: u8 = 0x21;
 const FORMAT_VERSION: u8 = 1;
 
+/// The most caveats an API key may carry. The satellite refuses longer
+/// keys before doing any work (each caveat costs an HMAC, a decode and a
+/// revocation lookup), and [`ApiKey::try_restrict`] refuses to make one.
+pub const MAX_CAVEATS: usize = 32;
+
 /// Why an API key could not be parsed.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ApiKeyError {
@@ -20,6 +25,12 @@ pub enum ApiKeyError {
     Malformed(#[from] DecodeError),
     #[error("unsupported API key format version {0}")]
     Version(u8),
+    /// Restricting the key would exceed [`MAX_CAVEATS`].
+    #[error(
+        "API key already carries {0} caveats, the most a key may have is {MAX_CAVEATS}: \
+         restrict a less restricted key instead"
+    )]
+    TooManyCaveats(usize),
 }
 
 /// One restriction on what an API key allows. Every caveat of a key must
@@ -137,7 +148,18 @@ impl ApiKey {
         &self.tail
     }
 
-    /// A copy of this key with one more caveat; needs no secret.
+    /// A copy of this key with one more caveat; needs no secret. Refuses
+    /// to go beyond [`MAX_CAVEATS`] (a satellite would refuse the key).
+    pub fn try_restrict(&self, caveat: &Caveat) -> Result<ApiKey, ApiKeyError> {
+        if self.caveats.len() >= MAX_CAVEATS {
+            return Err(ApiKeyError::TooManyCaveats(self.caveats.len()));
+        }
+        Ok(self.restrict(caveat))
+    }
+
+    /// A copy of this key with one more caveat; needs no secret. Does not
+    /// check [`MAX_CAVEATS`] (see [`ApiKey::try_restrict`]): satellites
+    /// refuse keys with more.
     pub fn restrict(&self, caveat: &Caveat) -> ApiKey {
         let bytes = caveat.encode();
         let tail = mac(&self.tail, &bytes);
@@ -253,5 +275,17 @@ mod tests {
         let b = restricted.to_bytes();
         assert!(ApiKey::from_bytes(&b[..b.len() - 1]).is_err());
         assert!(ApiKey::parse("not-a-key").is_err());
+    }
+
+    #[test]
+    fn try_restrict_stops_at_the_caveat_limit() {
+        let mut key = ApiKey::new(&[1; 32]);
+        for _ in 0..MAX_CAVEATS {
+            key = key.try_restrict(&Caveat::default()).unwrap();
+        }
+        assert_eq!(
+            key.try_restrict(&Caveat::default()).unwrap_err(),
+            ApiKeyError::TooManyCaveats(MAX_CAVEATS)
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! root secret we hold, none of its tails may be revoked, and each caveat
 //! must allow the action, the path and the current time.
 
-use satstore_common::macaroon::{ApiKey, Caveat};
+use satstore_common::macaroon::{ApiKey, Caveat, MAX_CAVEATS};
 
 use crate::error::SatelliteError;
 use crate::store::{ApiKeyRecord, Store};
@@ -126,6 +126,13 @@ impl Authenticator {
         }
         let key = ApiKey::from_bytes(api_key)
             .map_err(|e| SatelliteError::Unauthenticated(format!("invalid API key: {e}")))?;
+        // Before any lookup or HMAC: the work per key is bounded.
+        if key.caveats().len() > MAX_CAVEATS {
+            return Err(SatelliteError::Unauthenticated(format!(
+                "API key carries {} caveats; at most {MAX_CAVEATS} are accepted",
+                key.caveats().len()
+            )));
+        }
         let (record, tails) = self.genuine(&key).await?;
         if self.store.any_tail_revoked(&tails).await? {
             return Err(unauth("API key has been revoked"));
@@ -226,5 +233,29 @@ mod tests {
         assert!(paths.check(Action::Read, Scope::Bucket("d")).is_err());
         assert!(paths.bucket_visible("c"));
         assert!(!paths.bucket_visible("d"));
+    }
+
+    #[tokio::test]
+    async fn keys_with_too_many_caveats_are_refused_before_any_work() {
+        let (store, _dir) = crate::store::testing::sqlite_store().await;
+        let (_, root) = crate::admin::create_project(&store, "p").await.unwrap();
+        let auth = Authenticator::new(store);
+        let mut key = root.clone();
+        for i in 0..32u8 {
+            key = key.restrict(&Caveat {
+                nonce: vec![i],
+                ..Default::default()
+            });
+        }
+        auth.authenticate(&key.to_bytes(), 0).await.unwrap();
+        let long = key.restrict(&Caveat {
+            nonce: vec![99],
+            ..Default::default()
+        });
+        let e = auth.authenticate(&long.to_bytes(), 0).await.unwrap_err();
+        assert!(
+            matches!(e, SatelliteError::Unauthenticated(ref m) if m.contains("33 caveats")),
+            "{e}"
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use satstore_common::macaroon::{ApiKey, Caveat};
+use satstore_common::macaroon::{ApiKey, ApiKeyError, Caveat};
 
 use crate::access::Access;
 use crate::encryption::{self, EncryptionStore};
@@ -112,6 +112,16 @@ fn caveat(permission: &Permission, allowed_paths: Vec<CaveatPath>) -> Result<Cav
     })
 }
 
+/// `key` with one more caveat, or a clear error at the caveat limit.
+fn restricted(key: &ApiKey, caveat: &Caveat) -> Result<ApiKey> {
+    key.try_restrict(caveat).map_err(|e| match e {
+        ApiKeyError::TooManyCaveats(_) => {
+            UplinkError::InvalidArgument(format!("cannot restrict this access further: {e}"))
+        }
+        other => UplinkError::InvalidArgument(other.to_string()),
+    })
+}
+
 /// A share prefix as a store prefix: empty, or ending with '/'.
 fn folder(prefix: &str) -> String {
     if prefix.is_empty() || prefix.ends_with('/') {
@@ -159,7 +169,7 @@ impl Access {
         };
         Ok(Access {
             satellite: self.satellite.clone(),
-            api_key: self.api_key.restrict(&caveat),
+            api_key: restricted(&self.api_key, &caveat)?,
             encryption,
         })
     }
@@ -392,5 +402,21 @@ mod tests {
             ..owner.clone()
         };
         assert_eq!(Access::parse(&ro.serialize()).unwrap(), ro);
+    }
+
+    #[test]
+    fn sharing_a_key_at_the_caveat_limit_is_refused_with_a_reason() {
+        let mut access = owner();
+        for _ in 0..32 {
+            access.api_key = access.api_key.restrict(&Caveat {
+                disallow_writes: true,
+                ..Default::default()
+            });
+        }
+        let e = access
+            .share(&Permission::read_only(), &[sp("b", "")])
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.to_string().contains("32 caveats"), "{e}");
     }
 }
