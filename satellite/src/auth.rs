@@ -68,16 +68,26 @@ impl AuthContext {
                     action.as_str()
                 )));
             }
-            if c.allowed_paths.is_empty() {
+            if !c.restricts_paths() {
                 continue;
             }
+            // An exact key allows that object only: never a listing (whose
+            // "key" is a prefix), and of its bucket only reading its info.
             let ok = match scope {
                 Scope::Project => true,
-                Scope::Bucket(b) => c.allowed_paths.iter().any(|(pb, _)| pb == b),
-                Scope::Path(b, key) => c
-                    .allowed_paths
-                    .iter()
-                    .any(|(pb, prefix)| pb == b && key.starts_with(prefix)),
+                Scope::Bucket(b) => {
+                    c.allowed_paths.iter().any(|(pb, _)| pb == b)
+                        || (action == Action::Read && c.allowed_keys.iter().any(|(kb, _)| kb == b))
+                }
+                Scope::Path(b, key) => {
+                    c.allowed_paths
+                        .iter()
+                        .any(|(pb, prefix)| pb == b && key.starts_with(prefix))
+                        || (action != Action::List
+                            && c.allowed_keys
+                                .iter()
+                                .any(|(kb, exact)| kb == b && key == exact.as_slice()))
+                }
             };
             if !ok {
                 return Err(SatelliteError::PermissionDenied(match scope {
@@ -96,9 +106,11 @@ impl AuthContext {
 
     /// Whether the key may see this bucket at all (for ListBuckets).
     pub fn bucket_visible(&self, bucket: &str) -> bool {
-        self.caveats
-            .iter()
-            .all(|c| c.allowed_paths.is_empty() || c.allowed_paths.iter().any(|(b, _)| b == bucket))
+        self.caveats.iter().all(|c| {
+            !c.restricts_paths()
+                || c.allowed_paths.iter().any(|(b, _)| b == bucket)
+                || c.allowed_keys.iter().any(|(b, _)| b == bucket)
+        })
     }
 }
 
@@ -257,5 +269,53 @@ mod tests {
             matches!(e, SatelliteError::Unauthenticated(ref m) if m.contains("33 caveats")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn exact_keys_allow_that_object_only() {
+        let exact = ctx(vec![Caveat {
+            disallow_writes: true,
+            disallow_deletes: true,
+            allowed_keys: vec![("b".into(), b"enc/obj".to_vec())],
+            ..Default::default()
+        }]);
+        exact
+            .check(Action::Read, Scope::Path("b", b"enc/obj"))
+            .unwrap();
+        for other in [&b"enc/obj2"[..], b"enc/ob", b"enc/", b"", b"enc/obj/x"] {
+            assert!(
+                exact.check(Action::Read, Scope::Path("b", other)).is_err(),
+                "{other:?}"
+            );
+        }
+        assert!(
+            exact
+                .check(Action::Read, Scope::Path("c", b"enc/obj"))
+                .is_err()
+        );
+        // A listing whose prefix equals the key is not the object.
+        assert!(
+            exact
+                .check(Action::List, Scope::Path("b", b"enc/obj"))
+                .is_err()
+        );
+        // Its bucket may be read (GetBucket), not listed, written or deleted.
+        exact.check(Action::Read, Scope::Bucket("b")).unwrap();
+        assert!(exact.check(Action::List, Scope::Bucket("b")).is_err());
+        assert!(exact.check(Action::Read, Scope::Bucket("c")).is_err());
+        assert!(exact.bucket_visible("b"));
+        assert!(!exact.bucket_visible("c"));
+        // Exact keys and prefixes in one caveat are alternatives.
+        let both = ctx(vec![Caveat {
+            allowed_paths: vec![("b".into(), b"pre/".to_vec())],
+            allowed_keys: vec![("b".into(), b"enc/obj".to_vec())],
+            ..Default::default()
+        }]);
+        both.check(Action::Write, Scope::Path("b", b"pre/x"))
+            .unwrap();
+        both.check(Action::Write, Scope::Path("b", b"enc/obj"))
+            .unwrap();
+        assert!(both.check(Action::Write, Scope::Path("b", b"x")).is_err());
+        both.check(Action::Delete, Scope::Bucket("b")).unwrap();
     }
 }
