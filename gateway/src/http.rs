@@ -1,7 +1,9 @@
 //! The HTTP layer around s3s: request ids, a span per request, CORS
-//! preflight and response headers, concurrency limit, metrics, and the
-//! request id inside every error body.
+//! preflight and response headers, concurrency limit, metrics, the request
+//! id inside every error body, and the (opt-in, rate-limited) registration
+//! endpoint.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -29,6 +31,10 @@ impl OperationSlot {
     }
 }
 
+/// The client's address, put into each request's extensions by the server.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// Serves one HTTP request.
 #[derive(Clone)]
 pub struct Handler {
@@ -37,6 +43,7 @@ pub struct Handler {
     pub(crate) limit: Arc<Semaphore>,
     pub(crate) domains: Arc<Vec<String>>,
     pub(crate) allow_registration: bool,
+    pub(crate) registrations: Arc<crate::ratelimit::RateLimiter>,
 }
 
 fn request_id() -> String {
@@ -89,7 +96,7 @@ impl Handler {
     }
 
     async fn cors_rules(&self, bucket: Option<&str>) -> Option<CorsRules> {
-        let text = self.gw.store().cors(bucket?).await.ok()??;
+        let text = self.gw.store().cors_of_claimed(bucket?).await.ok()??;
         CorsRules::from_text(&text)
     }
 
@@ -216,8 +223,9 @@ impl Handler {
 
     /// `POST /_satstore/register`: registers an access grant (JSON body,
     /// see [`crate::register::RegisterRequest`]) and answers the new
-    /// credentials as JSON. Anyone holding a valid grant may register it,
-    /// as with the CLI; `allow_registration = false` turns it off.
+    /// credentials as JSON. Off unless `allow_registration`; rate-limited
+    /// per client address; the grant must name a trusted satellite that
+    /// accepts it; an email given here is kept unconfirmed.
     async fn register(&self, req: Request<hyper::body::Incoming>, id: &str) -> Response<s3s::Body> {
         let json = |status: StatusCode, body: serde_json::Value| {
             let mut resp = Response::new(s3s::Body::from(body.to_string()));
@@ -237,11 +245,31 @@ impl Handler {
         if !self.allow_registration {
             return error(
                 StatusCode::FORBIDDEN,
-                "registration over HTTP is turned off on this gateway".into(),
+                "registration over HTTP is turned off on this gateway (allow_registration); \
+                 ask its operator to run `gateway register`"
+                    .into(),
             );
         }
         if req.method() != Method::POST {
             return error(StatusCode::METHOD_NOT_ALLOWED, "use POST".into());
+        }
+        let client = req
+            .extensions()
+            .get::<PeerAddr>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+        if let Err(wait) = self.registrations.check(client) {
+            let mut resp = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many registrations; retry in {} s",
+                    wait.as_secs().max(1)
+                ),
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return resp;
         }
         let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
             .collect()
@@ -259,20 +287,30 @@ impl Handler {
                 );
             }
         };
-        match crate::register::register(
-            self.gw.store(),
-            parsed.access_grant.trim(),
-            parsed.email.as_deref(),
-            parsed.display_name.as_deref(),
-        )
-        .await
-        {
+        let registration = crate::register::Registration {
+            grant: &parsed.access_grant,
+            email: parsed.email.as_deref(),
+            display_name: parsed.display_name.as_deref(),
+            email_confirmed: false,
+        };
+        match self.gw.register(&registration).await {
             Ok(c) => json(StatusCode::OK, serde_json::to_value(&c).unwrap_or_default()),
             Err(crate::GatewayError::Conflict(m)) => {
                 error(StatusCode::CONFLICT, format!("already registered: {m}"))
             }
-            Err(e @ (crate::GatewayError::Uplink(_) | crate::GatewayError::InvalidArgument(_))) => {
-                error(StatusCode::BAD_REQUEST, e.to_string())
+            Err(
+                e @ (crate::GatewayError::Uplink(_)
+                | crate::GatewayError::InvalidArgument(_)
+                | crate::GatewayError::UntrustedSatellite(_)
+                | crate::GatewayError::GrantRefused(_)),
+            ) => {
+                let unavailable = matches!(&e, crate::GatewayError::Uplink(u)
+                    if u.kind() == uplink::ErrorKind::Unavailable);
+                if unavailable {
+                    error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+                } else {
+                    error(StatusCode::BAD_REQUEST, e.to_string())
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "registration failed");
