@@ -62,6 +62,10 @@ pub struct GatewayConfig {
     /// when missing; every gateway on one database needs the same key.
     /// Default: `{data_dir}/share.key`. Env: `GATEWAY_SHARE_KEY_FILE`.
     pub share_key_file: Option<PathBuf>,
+    /// A request body that sends nothing for this long is cut off
+    /// (RequestTimeout). Default: `"30s"`.
+    #[serde(with = "duration")]
+    pub body_idle_timeout: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
 }
@@ -83,6 +87,7 @@ impl Default for GatewayConfig {
             registrations_per_minute: 10,
             trusted_satellites: Vec::new(),
             share_key_file: None,
+            body_idle_timeout: Duration::from_secs(30),
             log_format: LogFormat::Plain,
         }
     }
@@ -152,6 +157,11 @@ impl GatewayConfig {
     /// Checks values that would make the gateway misbehave.
     pub fn validate(&self) -> Result<(), GatewayError> {
         self.trusted()?;
+        if self.body_idle_timeout.is_zero() {
+            return Err(GatewayError::InvalidArgument(
+                "body_idle_timeout must be positive".into(),
+            ));
+        }
         if self.allow_registration && self.registrations_per_minute == 0 {
             return Err(GatewayError::InvalidArgument(
                 "registrations_per_minute must be positive when allow_registration is on".into(),
@@ -199,6 +209,7 @@ mod tests {
         assert_eq!(c.max_clock_skew, Duration::from_secs(300));
         assert!(GatewayConfig::from_toml("bogus = 1").is_err());
         assert!(!d.allow_registration, "registration is opt-in");
+        assert_eq!(d.body_idle_timeout, Duration::from_secs(30));
         assert!(d.share_key_path().ends_with("gateway-data/share.key"));
         let bad = GatewayConfig {
             trusted_satellites: vec!["not-a-node-url".into()],

@@ -1,11 +1,11 @@
 //! The HTTP layer around s3s: request ids, a span per request, CORS
-//! preflight and response headers, concurrency limit, metrics, the request
-//! id inside every error body, and the (opt-in, rate-limited) registration
-//! endpoint.
+//! preflight and response headers, concurrency limit, an idle timeout on
+//! request bodies, metrics, the request id inside every error body, and
+//! the (opt-in, rate-limited) registration endpoint.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
@@ -44,6 +44,7 @@ pub struct Handler {
     pub(crate) domains: Arc<Vec<String>>,
     pub(crate) allow_registration: bool,
     pub(crate) registrations: Arc<crate::ratelimit::RateLimiter>,
+    pub(crate) body_idle_timeout: Duration,
 }
 
 fn request_id() -> String {
@@ -271,7 +272,8 @@ impl Handler {
             );
             return resp;
         }
-        let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+        let body = crate::idle::IdleTimeoutBody::new(req.into_body(), self.body_idle_timeout);
+        let body = match http_body_util::Limited::new(body, 64 * 1024)
             .collect()
             .await
         {
@@ -374,7 +376,10 @@ impl Handler {
                 ),
                 Ok(permit) => {
                     let slot = OperationSlot::default();
-                    let mut req = req.map(s3s::Body::from);
+                    let timeout = self.body_idle_timeout;
+                    let mut req = req.map(|b| {
+                        s3s::Body::http_body_unsync(crate::idle::IdleTimeoutBody::new(b, timeout))
+                    });
                     req.extensions_mut().insert(slot.clone());
                     let resp = match self.s3.call(req).await {
                         Ok(resp) => resp,

@@ -8,7 +8,7 @@
 //! kept outside it.
 //!
 //! Modules: `config` (settings), `server` (start/stop), `http` (HTTP layer,
-//! registration endpoint), `ratelimit`,
+//! registration endpoint), `idle` (body idle timeout), `ratelimit`,
 //! `state` (who acts with which access), `ops` (S3 operations), `acl`,
 //! `cors`, `meta`, `body` (S3 models and bodies), `register`, `trust`,
 //! `sharekey`, `crypto` (credentials and sealing), `store` (SQL).
@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod error;
 pub mod host;
 pub mod http;
+pub mod idle;
 pub mod meta;
 pub mod metrics;
 mod ops;

@@ -110,6 +110,7 @@ pub async fn start(
         domains: Arc::new(config.domains.clone()),
         allow_registration: config.allow_registration,
         registrations: Arc::new(RateLimiter::new(config.registrations_per_minute)),
+        body_idle_timeout: config.body_idle_timeout,
     };
 
     let addr = listeners

@@ -1,7 +1,9 @@
 //! Attacks on the S3 gateway, each reproduced over a real localnet: bucket
-//! takeover through unclaimed names, open registration, shares wider or
-//! longer-lived than their ACL, database dumps, and deleting buckets that
-//! still hold uploads.
+//! takeover through unclaimed names, open registration, stalled bodies,
+//! shares wider or longer-lived than their ACL, database dumps, and
+//! deleting buckets that still hold uploads.
+
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -9,13 +11,15 @@ use satstore_common::NodeId;
 use satstore_common::macaroon::ApiKey;
 use satstore_tests::TestNet;
 use satstore_tests::s3::body::empty_body;
+use satstore_tests::s3::sigv4::UNSIGNED_PAYLOAD;
 use satstore_tests::s3::{Credentials, S3Client, S3Response};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use uplink::encryption::{EncryptionStore, Key, PathCipher};
 use uplink::{Access, DownloadOptions, ErrorKind, Project, UploadOptions};
 
 use crate::s3_errors::assert_s3_error;
-use crate::s3_gateway::registering_gateway;
+use crate::s3_gateway::{extra_gateway_config, registering_gateway, start_gateway};
 
 /// The localnet's two S3 users.
 fn clients(net: &TestNet) -> (S3Client, S3Client) {
@@ -424,6 +428,103 @@ async fn registration_is_rate_limited() {
 
 // ---------------------------------------------------------------------------
 // 6. Unbounded listings and bodies.
+
+// ---------------------------------------------------------------------------
+// 6. Bodies that stall.
+
+/// Sends a signed PUT head declaring `declared` body bytes, then only
+/// `sent` of them, and keeps the connection open. Returns what the
+/// gateway answered (possibly nothing) and when the connection ended.
+async fn stalled_put(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    declared: usize,
+    sent: usize,
+    wait: Duration,
+) -> Option<(String, Duration)> {
+    let uri = client.uri(bucket, Some(key), "").unwrap();
+    let authority = uri.authority().unwrap().to_string();
+    let declared_text = declared.to_string();
+    let mut parts = client
+        .parts(
+            Method::PUT,
+            uri.clone(),
+            &[("content-length", &declared_text)],
+        )
+        .unwrap();
+    client
+        .sign_v4(&mut parts, UNSIGNED_PAYLOAD, SystemTime::now())
+        .unwrap();
+    let mut head = format!("PUT {} HTTP/1.1\r\n", uri.path());
+    if !parts.headers.contains_key("host") {
+        head.push_str(&format!("host: {authority}\r\n"));
+    }
+    for (name, value) in &parts.headers {
+        head.push_str(&format!("{}: {}\r\n", name, value.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    let mut sock = TcpStream::connect(&authority).await.unwrap();
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&vec![b'x'; sent]).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(wait, async {
+        loop {
+            match sock.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok().map(|_| {
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_that_stops_sending_mid_body_is_cut_off() {
+    let net = TestNet::start().await.expect("start network");
+    let (one, _) = clients(&net);
+    let b = "stalled";
+    assert_eq!(one.create_bucket(b).await.unwrap().status, StatusCode::OK);
+    // The localnet gateway has the default (30 s); a gateway on the same
+    // state with 2 s keeps the test short.
+    let gw = start_gateway(
+        gateway::GatewayConfig {
+            body_idle_timeout: Duration::from_secs(2),
+            ..extra_gateway_config(&net)
+        },
+        uplink::UplinkConfig::default(),
+    )
+    .await;
+    let via = S3Client::new(
+        &gw.endpoint(),
+        &one.credentials().access_key,
+        &one.credentials().secret_key,
+    )
+    .unwrap();
+    let ended = stalled_put(&via, b, "k", 100_000, 10, Duration::from_secs(45)).await;
+    let (answer, after) = ended.expect("the gateway kept a stalled body open for 45 s");
+    assert!(answer.contains("RequestTimeout"), "{answer}");
+    assert!(
+        after < Duration::from_secs(15),
+        "cut off only after {after:?}"
+    );
+    // Nothing was stored.
+    assert_s3_error(
+        &one.get_object(b, "k", None).await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "NoSuchKey",
+    );
+    gw.shutdown().await;
+    net.shutdown().await;
+}
 
 // ---------------------------------------------------------------------------
 // 7. Shares wider or longer-lived than their ACL; database dumps.
