@@ -1,7 +1,7 @@
 //! Attacks on the S3 gateway, each reproduced over a real localnet: bucket
-//! takeover through unclaimed names, open registration, stalled bodies,
-//! shares wider or longer-lived than their ACL, database dumps, and
-//! deleting buckets that still hold uploads.
+//! takeover through unclaimed names, open registration, unbounded listings,
+//! stalled bodies, shares wider or longer-lived than their ACL, database
+//! dumps, and deleting buckets that still hold uploads.
 
 use std::time::{Duration, SystemTime};
 
@@ -428,6 +428,96 @@ async fn registration_is_rate_limited() {
 
 // ---------------------------------------------------------------------------
 // 6. Unbounded listings and bodies.
+
+// ---------------------------------------------------------------------------
+// 6. Listings that roll up many keys.
+
+/// Calls of `method` the satellite has answered so far.
+async fn satellite_calls(net: &TestNet, client: &S3Client, method: &str) -> u64 {
+    let req = Request::get(format!(
+        "http://{}/metrics",
+        net.net().satellite().metrics_addr()
+    ))
+    .body(empty_body())
+    .unwrap();
+    let text = client.send(req).await.unwrap().text();
+    let needle = format!("method=\"{method}\"");
+    text.lines()
+        .filter(|l| l.starts_with("satellite_rpc_requests_total{") && l.contains(&needle))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delimiter_listing_page_makes_a_bounded_number_of_satellite_calls() {
+    let net = TestNet::start().await.expect("start network");
+    let (one, _) = clients(&net);
+    let b = "many-rollups";
+    assert_eq!(one.create_bucket(b).await.unwrap().status, StatusCode::OK);
+    let project = net.project().await.unwrap();
+    for i in 0..100 {
+        upload(&project, b, &format!("a-{i:03}"), b"x").await;
+    }
+    upload(&project, b, "b-1", b"x").await;
+    // A gateway whose uplink reads the satellite 10 items at a time.
+    let uplink_config = uplink::UplinkConfig {
+        list_page_size: 10,
+        ..uplink::UplinkConfig::default()
+    };
+    let gw = start_gateway(extra_gateway_config(&net), uplink_config).await;
+    let client = S3Client::new(
+        &gw.endpoint(),
+        &one.credentials().access_key,
+        &one.credentials().secret_key,
+    )
+    .unwrap();
+    let before = satellite_calls(&net, &client, "ListObjects").await;
+    let page = client
+        .signed(
+            Method::GET,
+            b,
+            None,
+            "delimiter=-&max-keys=1",
+            &[],
+            Bytes::new(),
+        )
+        .await
+        .unwrap();
+    let calls = satellite_calls(&net, &client, "ListObjects").await - before;
+    assert!(calls > 0, "the satellite counts ListObjects calls");
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    // One listing of the 101 keys is 11 pages of 10.
+    assert!(
+        calls <= 30,
+        "one ListObjects page (max-keys 1) made {calls} satellite calls"
+    );
+    // The page is still right: "a-" rolled up, then "b-" on the next page.
+    assert!(
+        page.text().contains("<Prefix>a-</Prefix>"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(page.xml_field("IsTruncated").as_deref(), Some("true"));
+    let marker = page.xml_field("NextMarker").expect("NextMarker");
+    let next = client
+        .signed(
+            Method::GET,
+            b,
+            None,
+            &format!("delimiter=-&max-keys=1&marker={marker}"),
+            &[],
+            Bytes::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        next.text().contains("<Prefix>b-</Prefix>"),
+        "{}",
+        next.text()
+    );
+    gw.shutdown().await;
+    net.shutdown().await;
+}
 
 // ---------------------------------------------------------------------------
 // 6. Bodies that stall.
