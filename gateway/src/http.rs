@@ -431,17 +431,29 @@ impl Handler {
     }
 }
 
-/// Decodes %XX escapes (invalid escapes stay as they are).
+/// The value of one ASCII hex digit.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes %XX escapes (anything else, invalid escapes included, stays as
+/// it is; bytes that do not form UTF-8 become U+FFFD). Works on bytes, so
+/// no input can make it slice inside a character.
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(&h), Some(&l)) = (b.get(i + 1), b.get(i + 2))
+            && let (Some(h), Some(l)) = (hex_digit(h), hex_digit(l))
         {
-            out.push(v);
+            out.push(h << 4 | l);
             i += 3;
         } else {
             out.push(b[i]);
@@ -563,5 +575,35 @@ impl s3s::access::S3Access for RecordOperation {
             *g = Some(name);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_never_panics_on_odd_input() {
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("%41"), "A");
+        // Not escapes: kept as they are.
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%+1"), "%+1");
+        // Non-ASCII next to a '%', truncated escapes, invalid UTF-8 results.
+        for odd in [
+            "%a\u{e9}",
+            "%\u{e9}",
+            "\u{e9}%",
+            "%",
+            "%%",
+            "%%%%%",
+            "%c3",
+            "%ff%fe",
+            "a%\u{1F600}b",
+        ] {
+            let _ = percent_decode(odd);
+        }
+        assert_eq!(percent_decode("%a\u{e9}"), "%a\u{e9}");
+        assert_eq!(percent_decode("%c3%a9"), "\u{e9}");
     }
 }

@@ -1,7 +1,7 @@
 //! Attacks on the S3 gateway, each reproduced over a real localnet: bucket
-//! takeover through unclaimed names, open registration, unbounded listings,
-//! stalled bodies, shares wider or longer-lived than their ACL, database
-//! dumps, and deleting buckets that still hold uploads.
+//! takeover through unclaimed names, open registration, unbounded listings
+//! and bodies, shares wider or longer-lived than their ACL, database dumps,
+//! deleting buckets that still hold uploads, and malformed paths.
 
 use std::time::{Duration, SystemTime};
 
@@ -429,9 +429,6 @@ async fn registration_is_rate_limited() {
 // ---------------------------------------------------------------------------
 // 6. Unbounded listings and bodies.
 
-// ---------------------------------------------------------------------------
-// 6. Listings that roll up many keys.
-
 /// Calls of `method` the satellite has answered so far.
 async fn satellite_calls(net: &TestNet, client: &S3Client, method: &str) -> u64 {
     let req = Request::get(format!(
@@ -518,9 +515,6 @@ async fn a_delimiter_listing_page_makes_a_bounded_number_of_satellite_calls() {
     gw.shutdown().await;
     net.shutdown().await;
 }
-
-// ---------------------------------------------------------------------------
-// 6. Bodies that stall.
 
 /// Sends a signed PUT head declaring `declared` body bytes, then only
 /// `sent` of them, and keeps the connection open. Returns what the
@@ -764,6 +758,37 @@ async fn a_bucket_with_an_upload_in_progress_is_not_deleted() {
         &two.create_bucket(b).await.unwrap(),
         StatusCode::CONFLICT,
         "BucketAlreadyExists",
+    );
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn malformed_paths_and_hosts_do_not_break_the_gateway() {
+    let net = TestNet::start().await.expect("start network");
+    let (one, _) = clients(&net);
+    let addr = net.net().gateway().addr();
+    let requests: [&[u8]; 5] = [
+        b"GET /b/%a\xc3\xa9 HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /b/%\xc3\xa9%\xc3 HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /b/%zz%4 HTTP/1.1\r\nhost: \xc3\xa9.localhost:1\r\n\r\n",
+        b"GET /b/k HTTP/1.1\r\nhost: [::1]:\r\n\r\n",
+        b"GET /b/%%%%% HTTP/1.1\r\nhost: .localhost\r\n\r\n",
+    ];
+    for raw in requests {
+        let mut sock = TcpStream::connect(addr).await.unwrap();
+        sock.write_all(raw).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap_or(0);
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(text.starts_with("HTTP/1.1 4"), "{text:?}");
+    }
+    // Still serving.
+    assert_eq!(
+        one.create_bucket("still-up").await.unwrap().status,
+        StatusCode::OK
     );
     net.shutdown().await;
 }
