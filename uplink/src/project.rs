@@ -267,6 +267,18 @@ impl Project {
         Ok(r.project_id)
     }
 
+    /// Whether listings under `prefix` of `bucket` come from the satellite
+    /// in key order (plain keys): each [`Project::list_objects_page`] is then
+    /// one satellite call. With encrypted keys every page lists the whole
+    /// folder and sorts it here.
+    pub fn lists_in_key_order(&self, bucket: &str, prefix: &str) -> bool {
+        self.inner
+            .access
+            .encryption
+            .lookup_plain(bucket, prefix)
+            .is_ok_and(|base| base.cipher == crate::encryption::PathCipher::None)
+    }
+
     /// Whether `bucket` holds multipart uploads in progress, counting those
     /// this access cannot decrypt (one satellite call).
     pub async fn has_uploads_in_progress(&self, bucket: &str) -> Result<bool> {

@@ -38,7 +38,8 @@ const LIST_SCAN_LIMIT: usize = 10_000;
 
 /// Uplink listing calls for one S3 listing page at most. With plain keys
 /// each is one satellite call; with encrypted keys each lists the folder
-/// (the satellite cannot sort encrypted keys), so this bounds how often.
+/// (the satellite cannot sort encrypted keys), and one call then asks for
+/// the whole budget.
 const LIST_CALLS_LIMIT: usize = 12;
 
 /// Lists `bucket` the S3 way: keys starting with `prefix`, after `marker`,
@@ -77,6 +78,9 @@ pub async fn list(
     let mut last_scanned: Option<String> = None;
     // Whether the listing reached its end (nothing more under the prefix).
     let mut ended = false;
+    // With encrypted keys every call lists the whole folder: one call with
+    // the whole budget then, instead of a small first one.
+    let ordered = project.lists_in_key_order(bucket, dir);
     'pages: while calls < LIST_CALLS_LIMIT && scanned < LIST_SCAN_LIMIT {
         let opts = ListObjectsOptions {
             prefix: dir.to_string(),
@@ -88,7 +92,7 @@ pub async fn list(
         // First what the page needs; after roll-ups or skips, what is left
         // of the budget (one call then covers what many small ones would).
         let left = LIST_SCAN_LIMIT - scanned;
-        let want = if calls == 0 {
+        let want = if calls == 0 && ordered {
             max_keys + 1 - entries.len()
         } else {
             left
