@@ -9,7 +9,16 @@ use crate::codec::{DecodeError, Reader, Writer};
 
 const TAG_API_KEY: u8 = 0x20;
 const TAG_CAVEAT: u8 = 0x21;
+/// A caveat that also lists exact object keys: the fields of
+/// [`TAG_CAVEAT`], then the exact keys. A satellite that predates exact
+/// keys refuses such a caveat (unknown tag) instead of ignoring the list.
+const TAG_CAVEAT_EXACT: u8 = 0x22;
 const FORMAT_VERSION: u8 = 1;
+
+/// The most caveats an API key may carry. The satellite refuses longer
+/// keys before doing any work (each caveat costs an HMAC, a decode and a
+/// revocation lookup), and [`ApiKey::try_restrict`] refuses to make one.
+pub const MAX_CAVEATS: usize = 32;
 
 /// Why an API key could not be parsed.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -20,11 +29,17 @@ pub enum ApiKeyError {
     Malformed(#[from] DecodeError),
     #[error("unsupported API key format version {0}")]
     Version(u8),
+    /// Restricting the key would exceed [`MAX_CAVEATS`].
+    #[error(
+        "API key already carries {0} caveats, the most a key may have is {MAX_CAVEATS}: \
+         restrict a less restricted key instead"
+    )]
+    TooManyCaveats(usize),
 }
 
 /// One restriction on what an API key allows. Every caveat of a key must
-/// allow an action; within a caveat, `allowed_paths` is a list of
-/// alternatives (empty = any path).
+/// allow an action; within a caveat, `allowed_paths` and `allowed_keys`
+/// together are a list of alternatives (both empty = any path).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caveat {
     pub disallow_reads: bool,
@@ -33,6 +48,9 @@ pub struct Caveat {
     pub disallow_deletes: bool,
     /// (bucket, encrypted key prefix) pairs the key is limited to.
     pub allowed_paths: Vec<(String, Vec<u8>)>,
+    /// (bucket, encrypted object key) pairs the key is limited to exactly:
+    /// that object only, never its folder, and never a listing.
+    pub allowed_keys: Vec<(String, Vec<u8>)>,
     /// Unix seconds; 0 = unbounded.
     pub not_before: i64,
     /// Unix seconds; 0 = unbounded.
@@ -42,47 +60,75 @@ pub struct Caveat {
 }
 
 impl Caveat {
-    /// Canonical bytes of this caveat.
+    /// Whether the caveat limits paths at all (prefixes or exact keys).
+    pub fn restricts_paths(&self) -> bool {
+        !self.allowed_paths.is_empty() || !self.allowed_keys.is_empty()
+    }
+
+    /// Canonical bytes of this caveat. Without exact keys the bytes are
+    /// those of the original format, so older satellites read them.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new(TAG_CAVEAT);
+        let exact = !self.allowed_keys.is_empty();
+        let mut w = Writer::new(if exact { TAG_CAVEAT_EXACT } else { TAG_CAVEAT });
         let flags = (self.disallow_reads as u8)
             | (self.disallow_writes as u8) << 1
             | (self.disallow_lists as u8) << 2
             | (self.disallow_deletes as u8) << 3;
-        w.u8(flags).u32(self.allowed_paths.len() as u32);
-        for (bucket, prefix) in &self.allowed_paths {
-            w.bytes(bucket.as_bytes()).bytes(prefix);
-        }
+        w.u8(flags);
+        write_pairs(&mut w, &self.allowed_paths);
         w.i64(self.not_before)
             .i64(self.not_after)
             .bytes(&self.nonce);
+        if exact {
+            write_pairs(&mut w, &self.allowed_keys);
+        }
         w.finish()
     }
 
-    /// Parses canonical caveat bytes.
+    /// Parses canonical caveat bytes (either format).
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(b, TAG_CAVEAT)?;
+        let exact = b.first() == Some(&TAG_CAVEAT_EXACT);
+        let mut r = Reader::new(b, if exact { TAG_CAVEAT_EXACT } else { TAG_CAVEAT })?;
         let flags = r.u8()?;
-        let n = r.u32()? as usize;
-        let mut allowed_paths = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            let bucket =
-                String::from_utf8(r.bytes()?).map_err(|_| DecodeError::Invalid("bucket"))?;
-            allowed_paths.push((bucket, r.bytes()?));
-        }
-        let c = Caveat {
+        let allowed_paths = read_pairs(&mut r)?;
+        let mut c = Caveat {
             disallow_reads: flags & 1 != 0,
             disallow_writes: flags & 2 != 0,
             disallow_lists: flags & 4 != 0,
             disallow_deletes: flags & 8 != 0,
             allowed_paths,
+            allowed_keys: Vec::new(),
             not_before: r.i64()?,
             not_after: r.i64()?,
             nonce: r.bytes()?,
         };
+        if exact {
+            c.allowed_keys = read_pairs(&mut r)?;
+            if c.allowed_keys.is_empty() {
+                // One caveat, one encoding: no exact keys means the old tag.
+                return Err(DecodeError::Invalid("empty exact key list"));
+            }
+        }
         r.finish()?;
         Ok(c)
     }
+}
+
+fn write_pairs(w: &mut Writer, pairs: &[(String, Vec<u8>)]) {
+    w.u32(pairs.len() as u32);
+    for (bucket, path) in pairs {
+        w.bytes(bucket.as_bytes()).bytes(path);
+    }
+}
+
+fn read_pairs(r: &mut Reader<'_>) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
+    let n = r.u32()? as usize;
+    let mut pairs = Vec::with_capacity(n.min(64));
+    for _ in 0..n {
+        let bucket = String::from_utf8(r.bytes()?).map_err(|_| DecodeError::Invalid("bucket"))?;
+        pairs.push((bucket, r.bytes()?));
+    }
+    Ok(pairs)
 }
 
 /// An API key: head (the lookup id), caveats, and the chained tail.
@@ -137,7 +183,18 @@ impl ApiKey {
         &self.tail
     }
 
-    /// A copy of this key with one more caveat; needs no secret.
+    /// A copy of this key with one more caveat; needs no secret. Refuses
+    /// to go beyond [`MAX_CAVEATS`] (a satellite would refuse the key).
+    pub fn try_restrict(&self, caveat: &Caveat) -> Result<ApiKey, ApiKeyError> {
+        if self.caveats.len() >= MAX_CAVEATS {
+            return Err(ApiKeyError::TooManyCaveats(self.caveats.len()));
+        }
+        Ok(self.restrict(caveat))
+    }
+
+    /// A copy of this key with one more caveat; needs no secret. Does not
+    /// check [`MAX_CAVEATS`] (see [`ApiKey::try_restrict`]): satellites
+    /// refuse keys with more.
     pub fn restrict(&self, caveat: &Caveat) -> ApiKey {
         let bytes = caveat.encode();
         let tail = mac(&self.tail, &bytes);
@@ -253,5 +310,49 @@ mod tests {
         let b = restricted.to_bytes();
         assert!(ApiKey::from_bytes(&b[..b.len() - 1]).is_err());
         assert!(ApiKey::parse("not-a-key").is_err());
+    }
+
+    #[test]
+    fn exact_keys_use_their_own_tag_and_plain_caveats_keep_the_old_bytes() {
+        let plain = Caveat {
+            disallow_writes: true,
+            allowed_paths: vec![("b".into(), b"p/".to_vec())],
+            nonce: vec![1],
+            ..Default::default()
+        };
+        let bytes = plain.encode();
+        assert_eq!(bytes[0], TAG_CAVEAT);
+        assert_eq!(Caveat::decode(&bytes).unwrap(), plain);
+        let exact = Caveat {
+            allowed_keys: vec![("b".into(), b"enc/key".to_vec())],
+            ..plain.clone()
+        };
+        let bytes = exact.encode();
+        assert_eq!(bytes[0], TAG_CAVEAT_EXACT);
+        assert_eq!(Caveat::decode(&bytes).unwrap(), exact);
+        assert!(exact.restricts_paths());
+        // The old decoding of the new tag fails instead of dropping the keys.
+        assert!(Reader::new(&bytes, TAG_CAVEAT).is_err());
+        // An exact-tagged caveat without exact keys is not canonical.
+        let mut w = Writer::new(TAG_CAVEAT_EXACT);
+        w.u8(0).u32(0).i64(0).i64(0).bytes(b"").u32(0);
+        assert!(Caveat::decode(&w.finish()).is_err());
+        // Truncated or trailing bytes.
+        assert!(Caveat::decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(Caveat::decode(&long).is_err());
+    }
+
+    #[test]
+    fn try_restrict_stops_at_the_caveat_limit() {
+        let mut key = ApiKey::new(&[1; 32]);
+        for _ in 0..MAX_CAVEATS {
+            key = key.try_restrict(&Caveat::default()).unwrap();
+        }
+        assert_eq!(
+            key.try_restrict(&Caveat::default()).unwrap_err(),
+            ApiKeyError::TooManyCaveats(MAX_CAVEATS)
+        );
     }
 }

@@ -28,11 +28,17 @@ impl Sink for uplink::PartUpload {
     }
 }
 
-/// The S3 error for a body that failed mid-stream: a bad aws-chunked
-/// chunk signature is a signature error, anything else an incomplete body.
+/// The S3 error for a body that failed mid-stream: a client that went
+/// quiet is RequestTimeout, a bad aws-chunked chunk signature a signature
+/// error, anything else an incomplete body.
 fn body_error(e: s3s::StdError) -> s3s::S3Error {
     let text = format!("{e:?}");
-    if text.contains("SignatureMismatch") {
+    if crate::idle::is_idle_timeout(e.as_ref()) {
+        s3err(
+            S3ErrorCode::RequestTimeout,
+            "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+        )
+    } else if text.contains("SignatureMismatch") {
         s3err(
             S3ErrorCode::SignatureDoesNotMatch,
             "The chunk signature we calculated does not match the signature you provided.",

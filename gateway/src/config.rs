@@ -9,6 +9,7 @@ use satstore_common::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
+use crate::trust::TrustedSatellites;
 
 /// Everything a gateway needs to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,10 +44,28 @@ pub struct GatewayConfig {
     /// Largest clock skew accepted in signed requests. Default: `"15m"`.
     #[serde(with = "duration")]
     pub max_clock_skew: Duration,
-    /// Serve `POST /_satstore/register` (anyone holding a valid access
-    /// grant may turn it into S3 credentials, as with `gateway register`).
-    /// Default: `true`.
+    /// Serve `POST /_satstore/register`: anyone holding an access grant of
+    /// a trusted satellite that the satellite accepts may turn it into S3
+    /// credentials (rate-limited; emails given there are not trusted for
+    /// grants until an operator confirms them). Default: `false`.
     pub allow_registration: bool,
+    /// Registrations accepted per minute from one client address (and ten
+    /// times that from all clients together). Default: `10`.
+    pub registrations_per_minute: u32,
+    /// Satellites (`nodeid@host:port`) whose access grants the gateway
+    /// registers and acts with. A grant naming any other satellite is
+    /// refused at registration and never dialed. Default: `[]` (none: set
+    /// it). Env: `GATEWAY_TRUSTED_SATELLITES` (comma-separated).
+    pub trusted_satellites: Vec<String>,
+    /// File holding the share key (64 hex digits), which seals the
+    /// restricted grants kept for ACLs. Created (mode 0600) on first start
+    /// when missing; every gateway on one database needs the same key.
+    /// Default: `{data_dir}/share.key`. Env: `GATEWAY_SHARE_KEY_FILE`.
+    pub share_key_file: Option<PathBuf>,
+    /// A request body that sends nothing for this long is cut off
+    /// (RequestTimeout). Default: `"30s"`.
+    #[serde(with = "duration")]
+    pub body_idle_timeout: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
 }
@@ -64,7 +83,11 @@ impl Default for GatewayConfig {
             max_concurrent_requests: 512,
             header_timeout: Duration::from_secs(30),
             max_clock_skew: Duration::from_secs(15 * 60),
-            allow_registration: true,
+            allow_registration: false,
+            registrations_per_minute: 10,
+            trusted_satellites: Vec::new(),
+            share_key_file: None,
+            body_idle_timeout: Duration::from_secs(30),
             log_format: LogFormat::Plain,
         }
     }
@@ -72,7 +95,8 @@ impl Default for GatewayConfig {
 
 impl GatewayConfig {
     /// Reads `path` (TOML) over the defaults, then applies
-    /// `GATEWAY_DATABASE_URL` and `GATEWAY_DATA_DIR`.
+    /// `GATEWAY_DATABASE_URL`, `GATEWAY_DATA_DIR`, `GATEWAY_SHARE_KEY_FILE`
+    /// and `GATEWAY_TRUSTED_SATELLITES`.
     pub fn load(path: Option<&Path>) -> Result<Self, GatewayError> {
         let mut config = match path {
             Some(p) => {
@@ -90,6 +114,17 @@ impl GatewayConfig {
         if let Ok(dir) = std::env::var("GATEWAY_DATA_DIR") {
             config.data_dir = PathBuf::from(dir);
         }
+        if let Ok(file) = std::env::var("GATEWAY_SHARE_KEY_FILE") {
+            config.share_key_file = Some(PathBuf::from(file));
+        }
+        if let Ok(list) = std::env::var("GATEWAY_TRUSTED_SATELLITES") {
+            config.trusted_satellites = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
         Ok(config)
     }
 
@@ -106,8 +141,37 @@ impl GatewayConfig {
         }
     }
 
+    /// The share key file in effect.
+    pub fn share_key_path(&self) -> PathBuf {
+        match &self.share_key_file {
+            Some(p) => p.clone(),
+            None => self.data_dir.join("share.key"),
+        }
+    }
+
+    /// The trusted satellites, parsed.
+    pub fn trusted(&self) -> Result<TrustedSatellites, GatewayError> {
+        TrustedSatellites::parse(&self.trusted_satellites)
+    }
+
     /// Checks values that would make the gateway misbehave.
     pub fn validate(&self) -> Result<(), GatewayError> {
+        self.trusted()?;
+        if self.body_idle_timeout.is_zero() {
+            return Err(GatewayError::InvalidArgument(
+                "body_idle_timeout must be positive".into(),
+            ));
+        }
+        if self.allow_registration && self.registrations_per_minute == 0 {
+            return Err(GatewayError::InvalidArgument(
+                "registrations_per_minute must be positive when allow_registration is on".into(),
+            ));
+        }
+        if self.domains.iter().any(|d| d.trim_matches('.').is_empty()) {
+            return Err(GatewayError::InvalidArgument(
+                "domains must not contain empty names".into(),
+            ));
+        }
         if self.max_concurrent_requests == 0 {
             return Err(GatewayError::InvalidArgument(
                 "max_concurrent_requests must be positive".into(),
@@ -144,6 +208,19 @@ mod tests {
         assert_eq!(c.min_part_size.0, 1 << 20);
         assert_eq!(c.max_clock_skew, Duration::from_secs(300));
         assert!(GatewayConfig::from_toml("bogus = 1").is_err());
+        assert!(!d.allow_registration, "registration is opt-in");
+        assert_eq!(d.body_idle_timeout, Duration::from_secs(30));
+        assert!(d.share_key_path().ends_with("gateway-data/share.key"));
+        let bad = GatewayConfig {
+            trusted_satellites: vec!["not-a-node-url".into()],
+            ..GatewayConfig::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = GatewayConfig {
+            domains: vec![String::new()],
+            ..GatewayConfig::default()
+        };
+        assert!(bad.validate().is_err());
         let bad = GatewayConfig {
             max_concurrent_requests: 0,
             ..GatewayConfig::default()

@@ -27,6 +27,16 @@ pub enum GatewayError {
     /// Input that cannot be accepted.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// An access grant names a satellite this gateway does not trust.
+    #[error(
+        "this gateway does not trust the satellite {0} that the access grant names \
+         (trusted_satellites)"
+    )]
+    UntrustedSatellite(String),
+    /// The satellite refused the access grant (unknown, forged, revoked or
+    /// expired API key).
+    #[error("the satellite refused the access grant: {0}")]
+    GrantRefused(String),
     /// The uplink library failed.
     #[error(transparent)]
     Uplink(#[from] UplinkError),
@@ -43,6 +53,9 @@ impl From<GatewayError> for S3Error {
                 S3Error::with_message(S3ErrorCode::InvalidArgument, m)
             }
             GatewayError::Conflict(m) => S3Error::with_message(S3ErrorCode::InvalidRequest, m),
+            e @ (GatewayError::UntrustedSatellite(_) | GatewayError::GrantRefused(_)) => {
+                S3Error::with_message(S3ErrorCode::AccessDenied, e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "gateway internal error");
                 S3Error::with_message(S3ErrorCode::InternalError, other.to_string())

@@ -47,4 +47,30 @@ mod tests {
         assert_eq!(bucket_of(&d, "elsewhere.test"), None);
         assert_eq!(bucket_of(&d, "xlocalhost"), None);
     }
+
+    #[test]
+    fn odd_hosts_are_path_style_or_a_bucket_never_a_panic() {
+        let d = vec!["localhost".to_string(), String::new()];
+        for host in [
+            "",
+            ":",
+            "::",
+            "[::1]:",
+            "[::1]:7070",
+            ".localhost",
+            "..localhost",
+            "localhost.",
+            "\u{e9}.localhost:1",
+            "a.localhost:\u{e9}",
+            ":7070",
+            "a:b:c",
+            "%41.localhost",
+        ] {
+            let _ = bucket_of(&d, host);
+            let _ = Domains(d.clone()).parse_host_header(host);
+        }
+        // An empty base domain never makes every host a bucket.
+        assert_eq!(bucket_of(&d, "photos"), None);
+        assert_eq!(bucket_of(&d, ".localhost"), None);
+    }
 }

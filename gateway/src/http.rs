@@ -1,9 +1,11 @@
 //! The HTTP layer around s3s: request ids, a span per request, CORS
-//! preflight and response headers, concurrency limit, metrics, and the
-//! request id inside every error body.
+//! preflight and response headers, concurrency limit, an idle timeout on
+//! request bodies, metrics, the request id inside every error body, and
+//! the (opt-in, rate-limited) registration endpoint.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
@@ -29,6 +31,10 @@ impl OperationSlot {
     }
 }
 
+/// The client's address, put into each request's extensions by the server.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// Serves one HTTP request.
 #[derive(Clone)]
 pub struct Handler {
@@ -37,6 +43,8 @@ pub struct Handler {
     pub(crate) limit: Arc<Semaphore>,
     pub(crate) domains: Arc<Vec<String>>,
     pub(crate) allow_registration: bool,
+    pub(crate) registrations: Arc<crate::ratelimit::RateLimiter>,
+    pub(crate) body_idle_timeout: Duration,
 }
 
 fn request_id() -> String {
@@ -89,7 +97,7 @@ impl Handler {
     }
 
     async fn cors_rules(&self, bucket: Option<&str>) -> Option<CorsRules> {
-        let text = self.gw.store().cors(bucket?).await.ok()??;
+        let text = self.gw.store().cors_of_claimed(bucket?).await.ok()??;
         CorsRules::from_text(&text)
     }
 
@@ -216,8 +224,9 @@ impl Handler {
 
     /// `POST /_satstore/register`: registers an access grant (JSON body,
     /// see [`crate::register::RegisterRequest`]) and answers the new
-    /// credentials as JSON. Anyone holding a valid grant may register it,
-    /// as with the CLI; `allow_registration = false` turns it off.
+    /// credentials as JSON. Off unless `allow_registration`; rate-limited
+    /// per client address; the grant must name a trusted satellite that
+    /// accepts it; an email given here is kept unconfirmed.
     async fn register(&self, req: Request<hyper::body::Incoming>, id: &str) -> Response<s3s::Body> {
         let json = |status: StatusCode, body: serde_json::Value| {
             let mut resp = Response::new(s3s::Body::from(body.to_string()));
@@ -237,13 +246,34 @@ impl Handler {
         if !self.allow_registration {
             return error(
                 StatusCode::FORBIDDEN,
-                "registration over HTTP is turned off on this gateway".into(),
+                "registration over HTTP is turned off on this gateway (allow_registration); \
+                 ask its operator to run `gateway register`"
+                    .into(),
             );
         }
         if req.method() != Method::POST {
             return error(StatusCode::METHOD_NOT_ALLOWED, "use POST".into());
         }
-        let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+        let client = req
+            .extensions()
+            .get::<PeerAddr>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+        if let Err(wait) = self.registrations.check(client) {
+            let mut resp = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many registrations; retry in {} s",
+                    wait.as_secs().max(1)
+                ),
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return resp;
+        }
+        let body = crate::idle::IdleTimeoutBody::new(req.into_body(), self.body_idle_timeout);
+        let body = match http_body_util::Limited::new(body, 64 * 1024)
             .collect()
             .await
         {
@@ -259,20 +289,30 @@ impl Handler {
                 );
             }
         };
-        match crate::register::register(
-            self.gw.store(),
-            parsed.access_grant.trim(),
-            parsed.email.as_deref(),
-            parsed.display_name.as_deref(),
-        )
-        .await
-        {
+        let registration = crate::register::Registration {
+            grant: &parsed.access_grant,
+            email: parsed.email.as_deref(),
+            display_name: parsed.display_name.as_deref(),
+            email_confirmed: false,
+        };
+        match self.gw.register(&registration).await {
             Ok(c) => json(StatusCode::OK, serde_json::to_value(&c).unwrap_or_default()),
             Err(crate::GatewayError::Conflict(m)) => {
                 error(StatusCode::CONFLICT, format!("already registered: {m}"))
             }
-            Err(e @ (crate::GatewayError::Uplink(_) | crate::GatewayError::InvalidArgument(_))) => {
-                error(StatusCode::BAD_REQUEST, e.to_string())
+            Err(
+                e @ (crate::GatewayError::Uplink(_)
+                | crate::GatewayError::InvalidArgument(_)
+                | crate::GatewayError::UntrustedSatellite(_)
+                | crate::GatewayError::GrantRefused(_)),
+            ) => {
+                let unavailable = matches!(&e, crate::GatewayError::Uplink(u)
+                    if u.kind() == uplink::ErrorKind::Unavailable);
+                if unavailable {
+                    error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+                } else {
+                    error(StatusCode::BAD_REQUEST, e.to_string())
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "registration failed");
@@ -336,7 +376,10 @@ impl Handler {
                 ),
                 Ok(permit) => {
                     let slot = OperationSlot::default();
-                    let mut req = req.map(s3s::Body::from);
+                    let timeout = self.body_idle_timeout;
+                    let mut req = req.map(|b| {
+                        s3s::Body::http_body_unsync(crate::idle::IdleTimeoutBody::new(b, timeout))
+                    });
                     req.extensions_mut().insert(slot.clone());
                     let resp = match self.s3.call(req).await {
                         Ok(resp) => resp,
@@ -388,17 +431,29 @@ impl Handler {
     }
 }
 
-/// Decodes %XX escapes (invalid escapes stay as they are).
+/// The value of one ASCII hex digit.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes %XX escapes (anything else, invalid escapes included, stays as
+/// it is; bytes that do not form UTF-8 become U+FFFD). Works on bytes, so
+/// no input can make it slice inside a character.
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(&h), Some(&l)) = (b.get(i + 1), b.get(i + 2))
+            && let (Some(h), Some(l)) = (hex_digit(h), hex_digit(l))
         {
-            out.push(v);
+            out.push(h << 4 | l);
             i += 3;
         } else {
             out.push(b[i]);
@@ -520,5 +575,35 @@ impl s3s::access::S3Access for RecordOperation {
             *g = Some(name);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_never_panics_on_odd_input() {
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("%41"), "A");
+        // Not escapes: kept as they are.
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%+1"), "%+1");
+        // Non-ASCII next to a '%', truncated escapes, invalid UTF-8 results.
+        for odd in [
+            "%a\u{e9}",
+            "%\u{e9}",
+            "\u{e9}%",
+            "%",
+            "%%",
+            "%%%%%",
+            "%c3",
+            "%ff%fe",
+            "a%\u{1F600}b",
+        ] {
+            let _ = percent_decode(odd);
+        }
+        assert_eq!(percent_decode("%a\u{e9}"), "%a\u{e9}");
+        assert_eq!(percent_decode("%c3%a9"), "\u{e9}");
     }
 }

@@ -1,12 +1,12 @@
-//! The `gateway` binary: `run` the S3 gateway, or `register` an access
-//! grant as an S3 user.
+//! The `gateway` binary: `run` the S3 gateway, `register` an access grant
+//! as an S3 user, or `confirm-email` of a user (operator actions).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use gateway::{GatewayConfig, GatewayListeners, Store};
+use gateway::{GatewayConfig, GatewayListeners, Registrar, Registration, Store};
 use satstore_common::telemetry::{LogFormat, init_tracing};
 use tokio::net::TcpListener;
 
@@ -62,7 +62,8 @@ enum Command {
         log_format: Option<LogFormat>,
     },
     /// Register an access grant as an S3 user and print its credentials
-    /// (the secret is shown only once).
+    /// (the secret is shown only once). The grant's satellite must be in
+    /// trusted_satellites and must accept the grant.
     Register {
         #[command(flatten)]
         common: Common,
@@ -72,10 +73,37 @@ enum Command {
         /// Email for email grants (add_email_grant).
         #[arg(long)]
         email: Option<String>,
+        /// You checked that the email is the user's: grants by email
+        /// reach this user (otherwise confirm it later with confirm-email).
+        #[arg(long, requires = "email")]
+        email_confirmed: bool,
         /// Display name shown as owner.
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Confirm (as the operator, having checked it) that an email belongs
+    /// to a registered user: grants by that email reach them from then on.
+    ConfirmEmail {
+        #[command(flatten)]
+        common: Common,
+        /// The user's canonical id.
+        #[arg(long)]
+        canonical_id: String,
+        /// The email.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Opens the database of `config` (creating the SQLite directory).
+async fn open_store(config: &GatewayConfig) -> anyhow::Result<Store> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("create {}", config.data_dir.display()))?;
+    }
+    Store::connect(&config.database_url())
+        .await
+        .context("open gateway database")
 }
 
 #[tokio::main]
@@ -121,28 +149,41 @@ async fn main() -> anyhow::Result<()> {
             common,
             access,
             email,
+            email_confirmed,
             display_name,
         } => {
             let config = common.load()?;
-            if config.database_url.is_none() {
-                std::fs::create_dir_all(&config.data_dir)
-                    .with_context(|| format!("create {}", config.data_dir.display()))?;
-            }
-            let store = Store::connect(&config.database_url())
+            let trusted = config.trusted().context("trusted_satellites")?;
+            let store = open_store(&config).await?;
+            let registrar = Registrar::new(store.clone(), trusted, uplink::UplinkConfig::default());
+            let creds = registrar
+                .register(&Registration {
+                    grant: access.trim(),
+                    email: email.as_deref(),
+                    display_name: display_name.as_deref(),
+                    email_confirmed,
+                })
                 .await
-                .context("open gateway database")?;
-            let creds = gateway::register(
-                &store,
-                access.trim(),
-                email.as_deref(),
-                display_name.as_deref(),
-            )
-            .await
-            .context("register")?;
+                .context("register")?;
             println!("access key: {}", creds.access_key);
             println!("secret key: {}", creds.secret_key);
             println!("canonical id: {}", creds.canonical_id);
             println!("display name: {}", creds.display_name);
+            store.close().await;
+            Ok(())
+        }
+        Command::ConfirmEmail {
+            common,
+            canonical_id,
+            email,
+        } => {
+            let config = common.load()?;
+            let store = open_store(&config).await?;
+            store
+                .confirm_email(&canonical_id, &email)
+                .await
+                .context("confirm email")?;
+            println!("confirmed {email} for {canonical_id}");
             store.close().await;
             Ok(())
         }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
@@ -16,8 +17,9 @@ use uplink::UplinkConfig;
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
 use crate::host::Domains;
-use crate::http::{Handler, RecordOperation};
+use crate::http::{Handler, PeerAddr, RecordOperation};
 use crate::metrics::GatewayMetrics;
+use crate::ratelimit::RateLimiter;
 use crate::state::Gateway;
 use crate::store::Store;
 
@@ -82,17 +84,17 @@ pub async fn start(
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| GatewayError::Io(format!("create {}", config.data_dir.display()), e))?;
     }
+    let share_key = crate::sharekey::load_or_create(&config.share_key_path())?;
     let store = Store::connect(&config.database_url()).await?;
+    crate::sharekey::check_against(&store, &share_key).await?;
     let mut registry = Registry::with_prefix("gateway");
     let metrics = GatewayMetrics::register(&mut registry);
-    let gateway = Gateway::new(
-        store,
-        uplink_config,
-        config.region.clone(),
-        config.min_part_size.0,
-        metrics,
-    )
-    .await?;
+    let gateway = Gateway::new(store, share_key, &config, uplink_config, metrics)?;
+    if gateway.trusted().is_empty() {
+        tracing::warn!(
+            "no trusted_satellites configured: no user can be registered or served until one is"
+        );
+    }
 
     let mut builder = S3ServiceBuilder::new(gateway.clone());
     builder.set_auth(gateway.clone());
@@ -107,6 +109,8 @@ pub async fn start(
         limit: Arc::new(Semaphore::new(config.max_concurrent_requests)),
         domains: Arc::new(config.domains.clone()),
         allow_registration: config.allow_registration,
+        registrations: Arc::new(RateLimiter::new(config.registrations_per_minute)),
+        body_idle_timeout: config.body_idle_timeout,
     };
 
     let addr = listeners
@@ -145,7 +149,10 @@ pub async fn start(
             let handler = handler.clone();
             let token = token.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handler.clone().handle(req));
+                let service = hyper::service::service_fn(move |mut req: http::Request<_>| {
+                    req.extensions_mut().insert(PeerAddr(peer));
+                    handler.clone().handle(req)
+                });
                 let mut builder =
                     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder
@@ -163,12 +170,37 @@ pub async fn start(
             });
         }
     });
+    let revocation_task = spawn_revocation_chore(gateway.clone(), shutdown.clone());
     tracing::info!(%addr, %metrics_addr, "gateway started");
     Ok(GatewayHandle {
         addr,
         metrics_addr,
         gateway,
         shutdown,
-        tasks: vec![accept_task, metrics_task],
+        tasks: vec![accept_task, metrics_task, revocation_task],
+    })
+}
+
+/// How often queued share revocations are retried.
+const REVOCATION_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Retries the revocation of shares the satellite did not confirm yet
+/// (it was unreachable when they were taken out of use).
+fn spawn_revocation_chore(
+    gateway: Gateway,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(REVOCATION_INTERVAL) => {}
+            }
+            match gateway.revoke_pending().await {
+                Ok(0) => {}
+                Ok(left) => tracing::warn!(left, "share revocations still pending"),
+                Err(e) => tracing::warn!(error = %e, "share revocation round failed"),
+            }
+        }
     })
 }

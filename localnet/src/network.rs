@@ -184,9 +184,10 @@ impl Localnet {
         Ok(net)
     }
 
-    /// Starts the S3 gateway (SQLite under `dir/gateway`) and registers two
-    /// users once: the localnet project, and a second project for
-    /// cross-user grant tests.
+    /// Starts the S3 gateway (SQLite under `dir/gateway`, trusting only
+    /// this satellite, HTTP registration off) and registers two users once,
+    /// as the operator (emails confirmed): the localnet project, and a
+    /// second project for cross-user grant tests.
     async fn start_gateway(&mut self) -> Result<(), LocalnetError> {
         let s3 = bind(self.state.gateway_port).await?;
         let metrics = bind(self.state.gateway_metrics_port).await?;
@@ -194,6 +195,7 @@ impl Localnet {
         self.state.gateway_metrics_port = local_port(&metrics)?;
         let config = GatewayConfig {
             data_dir: self.config.dir.join("gateway"),
+            trusted_satellites: vec![self.satellite().url().to_string()],
             ..GatewayConfig::default()
         };
         let handle = gateway::start(
@@ -218,13 +220,16 @@ impl Localnet {
             .await?;
             let mut users = Vec::new();
             for (access, email) in [(&self.access, S3_EMAILS[0]), (&second, S3_EMAILS[1])] {
-                let c = gateway::register_http(
-                    &handle.endpoint(),
-                    &access.serialize(),
-                    Some(email),
-                    None,
-                )
-                .await?;
+                let grant = access.serialize();
+                let c = handle
+                    .gateway()
+                    .register(&gateway::Registration {
+                        grant: &grant,
+                        email: Some(email),
+                        display_name: None,
+                        email_confirmed: true,
+                    })
+                    .await?;
                 users.push(S3Credentials {
                     endpoint: String::new(),
                     access_key: c.access_key,

@@ -2,7 +2,7 @@
 //! root secret we hold, none of its tails may be revoked, and each caveat
 //! must allow the action, the path and the current time.
 
-use satstore_common::macaroon::{ApiKey, Caveat};
+use satstore_common::macaroon::{ApiKey, Caveat, MAX_CAVEATS};
 
 use crate::error::SatelliteError;
 use crate::store::{ApiKeyRecord, Store};
@@ -68,16 +68,26 @@ impl AuthContext {
                     action.as_str()
                 )));
             }
-            if c.allowed_paths.is_empty() {
+            if !c.restricts_paths() {
                 continue;
             }
+            // An exact key allows that object only: never a listing (whose
+            // "key" is a prefix), and of its bucket only reading its info.
             let ok = match scope {
                 Scope::Project => true,
-                Scope::Bucket(b) => c.allowed_paths.iter().any(|(pb, _)| pb == b),
-                Scope::Path(b, key) => c
-                    .allowed_paths
-                    .iter()
-                    .any(|(pb, prefix)| pb == b && key.starts_with(prefix)),
+                Scope::Bucket(b) => {
+                    c.allowed_paths.iter().any(|(pb, _)| pb == b)
+                        || (action == Action::Read && c.allowed_keys.iter().any(|(kb, _)| kb == b))
+                }
+                Scope::Path(b, key) => {
+                    c.allowed_paths
+                        .iter()
+                        .any(|(pb, prefix)| pb == b && key.starts_with(prefix))
+                        || (action != Action::List
+                            && c.allowed_keys
+                                .iter()
+                                .any(|(kb, exact)| kb == b && key == exact.as_slice()))
+                }
             };
             if !ok {
                 return Err(SatelliteError::PermissionDenied(match scope {
@@ -96,10 +106,20 @@ impl AuthContext {
 
     /// Whether the key may see this bucket at all (for ListBuckets).
     pub fn bucket_visible(&self, bucket: &str) -> bool {
-        self.caveats
-            .iter()
-            .all(|c| c.allowed_paths.is_empty() || c.allowed_paths.iter().any(|(b, _)| b == bucket))
+        self.caveats.iter().all(|c| {
+            !c.restricts_paths()
+                || c.allowed_paths.iter().any(|(b, _)| b == bucket)
+                || c.allowed_keys.iter().any(|(b, _)| b == bucket)
+        })
     }
+}
+
+/// Why `key` is refused outright: more than [`MAX_CAVEATS`] caveats (each
+/// costs an HMAC and a decode, so no work is spent on such a key).
+pub(crate) fn too_many_caveats(key: &ApiKey) -> Option<String> {
+    let n = key.caveats().len();
+    (n > MAX_CAVEATS)
+        .then(|| format!("API key carries {n} caveats; at most {MAX_CAVEATS} are accepted"))
 }
 
 /// Authenticates API keys against the store.
@@ -166,6 +186,10 @@ impl Authenticator {
         key: &ApiKey,
     ) -> Result<(ApiKeyRecord, Vec<[u8; 32]>), SatelliteError> {
         let unauth = |m: &str| SatelliteError::Unauthenticated(m.to_string());
+        // Before any lookup or HMAC: the work per key is bounded.
+        if let Some(m) = too_many_caveats(key) {
+            return Err(unauth(&m));
+        }
         let record = self
             .store
             .api_key_by_head(key.head())
@@ -226,5 +250,77 @@ mod tests {
         assert!(paths.check(Action::Read, Scope::Bucket("d")).is_err());
         assert!(paths.bucket_visible("c"));
         assert!(!paths.bucket_visible("d"));
+    }
+
+    #[tokio::test]
+    async fn keys_with_too_many_caveats_are_refused_before_any_work() {
+        let (store, _dir) = crate::store::testing::sqlite_store().await;
+        let (_, root) = crate::admin::create_project(&store, "p").await.unwrap();
+        let auth = Authenticator::new(store);
+        let mut key = root.clone();
+        for i in 0..32u8 {
+            key = key.restrict(&Caveat {
+                nonce: vec![i],
+                ..Default::default()
+            });
+        }
+        auth.authenticate(&key.to_bytes(), 0).await.unwrap();
+        let long = key.restrict(&Caveat {
+            nonce: vec![99],
+            ..Default::default()
+        });
+        let e = auth.authenticate(&long.to_bytes(), 0).await.unwrap_err();
+        assert!(
+            matches!(e, SatelliteError::Unauthenticated(ref m) if m.contains("33 caveats")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn exact_keys_allow_that_object_only() {
+        let exact = ctx(vec![Caveat {
+            disallow_writes: true,
+            disallow_deletes: true,
+            allowed_keys: vec![("b".into(), b"enc/obj".to_vec())],
+            ..Default::default()
+        }]);
+        exact
+            .check(Action::Read, Scope::Path("b", b"enc/obj"))
+            .unwrap();
+        for other in [&b"enc/obj2"[..], b"enc/ob", b"enc/", b"", b"enc/obj/x"] {
+            assert!(
+                exact.check(Action::Read, Scope::Path("b", other)).is_err(),
+                "{other:?}"
+            );
+        }
+        assert!(
+            exact
+                .check(Action::Read, Scope::Path("c", b"enc/obj"))
+                .is_err()
+        );
+        // A listing whose prefix equals the key is not the object.
+        assert!(
+            exact
+                .check(Action::List, Scope::Path("b", b"enc/obj"))
+                .is_err()
+        );
+        // Its bucket may be read (GetBucket), not listed, written or deleted.
+        exact.check(Action::Read, Scope::Bucket("b")).unwrap();
+        assert!(exact.check(Action::List, Scope::Bucket("b")).is_err());
+        assert!(exact.check(Action::Read, Scope::Bucket("c")).is_err());
+        assert!(exact.bucket_visible("b"));
+        assert!(!exact.bucket_visible("c"));
+        // Exact keys and prefixes in one caveat are alternatives.
+        let both = ctx(vec![Caveat {
+            allowed_paths: vec![("b".into(), b"pre/".to_vec())],
+            allowed_keys: vec![("b".into(), b"enc/obj".to_vec())],
+            ..Default::default()
+        }]);
+        both.check(Action::Write, Scope::Path("b", b"pre/x"))
+            .unwrap();
+        both.check(Action::Write, Scope::Path("b", b"enc/obj"))
+            .unwrap();
+        assert!(both.check(Action::Write, Scope::Path("b", b"x")).is_err());
+        both.check(Action::Delete, Scope::Bucket("b")).unwrap();
     }
 }

@@ -11,6 +11,17 @@ use crate::auth::Authenticator;
 use crate::error::SatelliteError;
 use crate::store::Store;
 
+/// `InvalidArgument` for a key no satellite accepts (too many caveats),
+/// before any work is spent on it.
+fn refuse_long(target: &ApiKey) -> Result<(), SatelliteError> {
+    match crate::auth::too_many_caveats(target) {
+        Some(m) => Err(SatelliteError::InvalidArgument(format!(
+            "the API key to revoke is never accepted: {m}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Revokes `target` on behalf of the holder of `caller` (already
 /// authenticated): `target` must share `caller`'s head (same root key, so
 /// same project), verify against the root secret, and have `caller`'s final
@@ -22,6 +33,7 @@ pub async fn revoke_as_holder(
     caller: &ApiKey,
     target: &ApiKey,
 ) -> Result<(), SatelliteError> {
+    refuse_long(target)?;
     if target.head() != caller.head() {
         let same_project = match store.api_key_by_head(target.head()).await? {
             Some(t) => store
@@ -70,6 +82,7 @@ pub async fn revoke_as_holder(
 /// issued here, or deleted), `InvalidArgument` if it does not verify.
 /// Revoking twice is not an error.
 pub async fn revoke_as_operator(store: &Store, target: &ApiKey) -> Result<(), SatelliteError> {
+    refuse_long(target)?;
     let record = store.api_key_by_head(target.head()).await?.ok_or_else(|| {
         SatelliteError::NotFound(
             "API key not found: it was not issued by this satellite or its root key was deleted"
@@ -192,5 +205,24 @@ mod tests {
         assert!(!tails_revoked(&store, &root).await);
         revoke_as_operator(&store, &root).await.unwrap();
         assert!(tails_revoked(&store, &root).await);
+    }
+
+    #[tokio::test]
+    async fn keys_beyond_the_caveat_limit_are_refused_without_work() {
+        let (store, _dir) = crate::store::testing::sqlite_store().await;
+        let (_, root) = crate::admin::create_project(&store, "p").await.unwrap();
+        let mut long = root.clone();
+        for i in 0..=satstore_common::macaroon::MAX_CAVEATS {
+            long = restrict(&long, i as u8);
+        }
+        for e in [
+            revoke_as_holder(&store, &root, &long).await.unwrap_err(),
+            revoke_as_operator(&store, &long).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(e, SatelliteError::InvalidArgument(ref m) if m.contains("33 caveats")),
+                "{e}"
+            );
+        }
     }
 }

@@ -250,6 +250,54 @@ impl Project {
         Ok(())
     }
 
+    /// Asks the satellite which project this access belongs to (the
+    /// `ProjectInfo` call): a cheap check that the satellite accepts the
+    /// API key (issued by it, not revoked, within its time window).
+    pub async fn project_id(&self) -> Result<String> {
+        let r = self
+            .inner
+            .metainfo
+            .project_info(pb::ProjectInfoRequest { header: None })
+            .await?;
+        if r.project_id.is_empty() {
+            return Err(UplinkError::Internal(
+                "satellite sent an empty project id".into(),
+            ));
+        }
+        Ok(r.project_id)
+    }
+
+    /// Whether listings under `prefix` of `bucket` come from the satellite
+    /// in key order (plain keys): each [`Project::list_objects_page`] is then
+    /// one satellite call. With encrypted keys every page lists the whole
+    /// folder and sorts it here.
+    pub fn lists_in_key_order(&self, bucket: &str, prefix: &str) -> bool {
+        self.inner
+            .access
+            .encryption
+            .lookup_plain(bucket, prefix)
+            .is_ok_and(|base| base.cipher == crate::encryption::PathCipher::None)
+    }
+
+    /// Whether `bucket` holds multipart uploads in progress, counting those
+    /// this access cannot decrypt (one satellite call).
+    pub async fn has_uploads_in_progress(&self, bucket: &str) -> Result<bool> {
+        check_bucket(bucket)?;
+        let r = self
+            .inner
+            .metainfo
+            .list_multipart_uploads(pb::ListMultipartUploadsRequest {
+                header: None,
+                bucket: bucket.to_string(),
+                prefix: Vec::new(),
+                cursor_key: Vec::new(),
+                cursor_upload_id: Vec::new(),
+                limit: 1,
+            })
+            .await?;
+        Ok(!r.items.is_empty())
+    }
+
     /// Closes the project. Uploads and downloads still open keep working
     /// until dropped.
     pub async fn close(self) -> Result<()> {

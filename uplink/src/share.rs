@@ -1,12 +1,13 @@
 //! Restricting and sharing an access offline: [`Access::share`] adds a
 //! macaroon caveat (allowed actions, time window, allowed encrypted
 //! prefixes) to the API key and keeps only the encryption keys of the
-//! shared prefixes. Parsing a grant re-limits its keys to the caveats.
+//! shared prefixes; [`Access::share_objects`] limits the caveat to exact
+//! object keys instead. Parsing a grant re-limits its keys to the caveats.
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use satstore_common::macaroon::{ApiKey, Caveat};
+use satstore_common::macaroon::{ApiKey, ApiKeyError, Caveat};
 
 use crate::access::Access;
 use crate::encryption::{self, EncryptionStore};
@@ -72,6 +73,16 @@ pub struct SharePrefix {
     pub prefix: String,
 }
 
+/// One object that a shared access is limited to exactly: not its folder,
+/// not keys that merely start with it, and no listings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShareObject {
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key (plain text, non-empty).
+    pub key: String,
+}
+
 fn unix(t: Option<SystemTime>) -> Result<i64> {
     match t {
         None => Ok(0),
@@ -84,8 +95,13 @@ fn unix(t: Option<SystemTime>) -> Result<i64> {
     }
 }
 
-/// The caveat for `permission` over the given encrypted paths.
-fn caveat(permission: &Permission, allowed_paths: Vec<CaveatPath>) -> Result<Caveat> {
+/// The caveat for `permission` over the given encrypted prefixes and exact
+/// encrypted keys.
+fn caveat(
+    permission: &Permission,
+    allowed_paths: Vec<CaveatPath>,
+    allowed_keys: Vec<CaveatPath>,
+) -> Result<Caveat> {
     let p = permission;
     if !(p.allow_download || p.allow_upload || p.allow_list || p.allow_delete) {
         return Err(UplinkError::InvalidArgument(
@@ -106,9 +122,20 @@ fn caveat(permission: &Permission, allowed_paths: Vec<CaveatPath>) -> Result<Cav
         disallow_lists: !p.allow_list,
         disallow_deletes: !p.allow_delete,
         allowed_paths,
+        allowed_keys,
         not_before,
         not_after,
         nonce: nonce.to_vec(),
+    })
+}
+
+/// `key` with one more caveat, or a clear error at the caveat limit.
+fn restricted(key: &ApiKey, caveat: &Caveat) -> Result<ApiKey> {
+    key.try_restrict(caveat).map_err(|e| match e {
+        ApiKeyError::TooManyCaveats(_) => {
+            UplinkError::InvalidArgument(format!("cannot restrict this access further: {e}"))
+        }
+        other => UplinkError::InvalidArgument(other.to_string()),
     })
 }
 
@@ -147,7 +174,7 @@ impl Access {
             allowed.push((sp.bucket.clone(), enc));
             plain.push((sp.bucket.clone(), prefix));
         }
-        let caveat = caveat(permission, allowed)?;
+        let caveat = caveat(permission, allowed, Vec::new())?;
         let encryption = if plain.is_empty() {
             self.encryption.clone()
         } else {
@@ -159,8 +186,60 @@ impl Access {
         };
         Ok(Access {
             satellite: self.satellite.clone(),
-            api_key: self.api_key.restrict(&caveat),
+            api_key: restricted(&self.api_key, &caveat)?,
             encryption,
+        })
+    }
+
+    /// A new access restricted to `permission` on exactly these objects
+    /// (at least one): the caveat lists their ENCRYPTED keys, and the
+    /// satellite allows only requests for those keys (no listings, nothing
+    /// else in their folders). Path keys cannot be finer than a folder, so
+    /// the encryption store keeps the key of each object's folder; the
+    /// satellite's check is what limits the access to the objects.
+    pub fn share_objects(
+        &self,
+        permission: &Permission,
+        objects: &[ShareObject],
+    ) -> Result<Access> {
+        if objects.is_empty() {
+            return Err(UplinkError::InvalidArgument(
+                "share_objects needs at least one object".into(),
+            ));
+        }
+        let mut folders = Vec::with_capacity(objects.len());
+        let mut exact = Vec::with_capacity(objects.len());
+        for o in objects {
+            if o.bucket.is_empty() {
+                return Err(UplinkError::BucketNameInvalid(
+                    "shared object has an empty bucket name".into(),
+                ));
+            }
+            if o.key.is_empty() {
+                return Err(UplinkError::ObjectKeyInvalid(
+                    "shared object has an empty key".into(),
+                ));
+            }
+            let enc =
+                encryption::encrypt_path(&self.encryption, &o.bucket, &o.key).map_err(|e| {
+                    UplinkError::from(e).with_context(&format!(
+                        "cannot share sj://{}/{}: this access holds no key for it",
+                        o.bucket, o.key
+                    ))
+                })?;
+            exact.push((o.bucket.clone(), enc));
+            let folder = o.key.rfind('/').map_or("", |i| &o.key[..=i]);
+            folders.push((o.bucket.clone(), folder.to_string()));
+        }
+        let caveat = caveat(permission, Vec::new(), exact)?;
+        let pairs: Vec<(&str, &str)> = folders
+            .iter()
+            .map(|(b, p)| (b.as_str(), p.as_str()))
+            .collect();
+        Ok(Access {
+            satellite: self.satellite.clone(),
+            api_key: restricted(&self.api_key, &caveat)?,
+            encryption: self.encryption.limit_to(&pairs)?,
         })
     }
 }
@@ -181,15 +260,18 @@ pub(crate) fn allowed_paths(key: &ApiKey) -> Result<Option<Vec<CaveatPath>>> {
         let c = Caveat::decode(raw).map_err(|e| {
             UplinkError::InvalidArgument(format!("invalid access grant: API key caveat: {e}"))
         })?;
-        if c.allowed_paths.is_empty() {
+        if !c.restricts_paths() {
             continue;
         }
+        // Exact keys count as paths here: this only decides which keys
+        // to keep (their folder's), the satellite enforces the rest.
+        let paths: Vec<CaveatPath> = c.allowed_paths.into_iter().chain(c.allowed_keys).collect();
         allowed = Some(match allowed {
-            None => c.allowed_paths.into_iter().collect(),
+            None => paths.into_iter().collect(),
             Some(prev) => {
                 let mut both = BTreeSet::new();
                 for (b1, p1) in &prev {
-                    for (b2, p2) in &c.allowed_paths {
+                    for (b2, p2) in &paths {
                         if b1 != b2 {
                             continue;
                         }
@@ -392,5 +474,79 @@ mod tests {
             ..owner.clone()
         };
         assert_eq!(Access::parse(&ro.serialize()).unwrap(), ro);
+    }
+
+    #[test]
+    fn shared_objects_are_exact_encrypted_keys_with_their_folder_key() {
+        let owner = owner();
+        let shared = owner
+            .share_objects(
+                &Permission {
+                    allow_download: true,
+                    ..Default::default()
+                },
+                &[ShareObject {
+                    bucket: "photos".into(),
+                    key: "2024/rome.jpg".into(),
+                }],
+            )
+            .unwrap();
+        let c = Caveat::decode(&shared.api_key.caveats()[0]).unwrap();
+        assert!(c.allowed_paths.is_empty());
+        let enc = encrypt_path(&owner.encryption, "photos", "2024/rome.jpg").unwrap();
+        assert_eq!(c.allowed_keys, vec![("photos".to_string(), enc.clone())]);
+        assert!(c.disallow_lists && c.disallow_writes && c.disallow_deletes);
+        // The holder computes the same encrypted key (its folder's key).
+        assert_eq!(
+            encrypt_path(&shared.encryption, "photos", "2024/rome.jpg").unwrap(),
+            enc
+        );
+        assert_eq!(shared.encryption.entries()[0].unencrypted_prefix, "2024/");
+        // Round trip through the text form keeps the folder key.
+        let parsed = Access::parse(&shared.serialize()).unwrap();
+        assert_eq!(parsed.encryption.entries().len(), 1);
+        assert_eq!(parsed.encryption.entries()[0].unencrypted_prefix, "2024/");
+        // A root-level object keeps the bucket's key.
+        let root = owner
+            .share_objects(
+                &Permission::read_only(),
+                &[ShareObject {
+                    bucket: "b".into(),
+                    key: "top.txt".into(),
+                }],
+            )
+            .unwrap();
+        assert_eq!(root.encryption.entries()[0].unencrypted_prefix, "");
+        // Nothing to share, or an empty key, is refused.
+        let e = owner
+            .share_objects(&Permission::read_only(), &[])
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = owner
+            .share_objects(
+                &Permission::read_only(),
+                &[ShareObject {
+                    bucket: "b".into(),
+                    key: String::new(),
+                }],
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ObjectKeyInvalid);
+    }
+
+    #[test]
+    fn sharing_a_key_at_the_caveat_limit_is_refused_with_a_reason() {
+        let mut access = owner();
+        for _ in 0..32 {
+            access.api_key = access.api_key.restrict(&Caveat {
+                disallow_writes: true,
+                ..Default::default()
+            });
+        }
+        let e = access
+            .share(&Permission::read_only(), &[sp("b", "")])
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.to_string().contains("32 caveats"), "{e}");
     }
 }

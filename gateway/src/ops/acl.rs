@@ -2,6 +2,7 @@
 
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
+use uplink::share::ShareObject;
 use uplink::{Access, Permission, SharePrefix};
 
 use crate::acl::{self as model, Acl, Grant, Grantee, Perm};
@@ -17,8 +18,8 @@ pub fn canned_or_private(canned: Option<&str>, owner: &str) -> S3Result<Acl> {
     }
 }
 
-/// The share permission that realizes a grant, if it needs one.
-fn share_permission(perm: Perm) -> Option<Permission> {
+/// The share permission that realizes a bucket grant, if it needs one.
+fn bucket_share_permission(perm: Perm) -> Option<Permission> {
     match perm {
         Perm::Read => Some(Permission::read_only()),
         Perm::Write => Some(Permission {
@@ -32,36 +33,58 @@ fn share_permission(perm: Perm) -> Option<Permission> {
     }
 }
 
-/// Stores the ACL of a bucket (`key` empty) or object and, for every grant
-/// to someone other than the owner that needs data access, a restricted
-/// share of `owner_access` limited to the bucket (or the object's folder).
+/// The share permission that realizes an object grant: reading the object
+/// (WRITE does not apply to objects in S3; the ACL permissions are the
+/// gateway's own business).
+fn object_share_permission(perm: Perm) -> Option<Permission> {
+    match perm {
+        Perm::Read | Perm::FullControl => Some(Permission {
+            allow_download: true,
+            ..Default::default()
+        }),
+        Perm::Write | Perm::ReadAcp | Perm::WriteAcp => None,
+    }
+}
+
+/// Stores the ACL of a bucket (`key` empty) or object of project `scope`
+/// and, for every grant to someone other than the owner that needs data
+/// access, a restricted share of `owner_access`: limited to the bucket for
+/// a bucket ACL, to exactly the object (its encrypted key) for an object
+/// ACL. The shares the new ACL replaces are revoked at the satellite.
 pub async fn apply_acl(
     gw: &Gateway,
     owner_access: &Access,
+    scope: &str,
     bucket: &str,
     key: &str,
     owner_id: &str,
     acl: &Acl,
 ) -> S3Result<()> {
-    let prefix = match key.rfind('/') {
-        Some(i) => key[..=i].to_string(),
-        None => String::new(),
-    };
-    let scope = [SharePrefix {
-        bucket: bucket.to_string(),
-        prefix,
-    }];
     let mut shares = Vec::new();
     for g in &acl.grants {
         if g.grantee == Grantee::User(owner_id.to_string()) {
             continue;
         }
-        let Some(permission) = share_permission(g.perm) else {
-            continue;
-        };
-        let share = owner_access
-            .share(&permission, &scope)
-            .map_err(uplink_error)?;
+        let share = if key.is_empty() {
+            let Some(permission) = bucket_share_permission(g.perm) else {
+                continue;
+            };
+            let prefix = [SharePrefix {
+                bucket: bucket.to_string(),
+                prefix: String::new(),
+            }];
+            owner_access.share(&permission, &prefix)
+        } else {
+            let Some(permission) = object_share_permission(g.perm) else {
+                continue;
+            };
+            let object = [ShareObject {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            }];
+            owner_access.share_objects(&permission, &object)
+        }
+        .map_err(uplink_error)?;
         shares.push(ShareRecord {
             bucket: bucket.to_string(),
             object_key: key.to_string(),
@@ -74,13 +97,32 @@ pub async fn apply_acl(
         owner_id: owner_id.to_string(),
         grants: acl.to_text(),
     };
-    gw.store().put_acl(bucket, key, &record, &shares).await?;
+    let replaced = gw
+        .store()
+        .put_acl(scope, bucket, key, &record, &shares)
+        .await?;
+    gw.revoke_shares(&replaced).await;
+    Ok(())
+}
+
+/// Drops an object's ACL and revokes its shares: before an object is
+/// replaced (so the new content is never readable through the old ACL)
+/// and after it is deleted.
+pub async fn drop_object_acl(gw: &Gateway, scope: &str, bucket: &str, key: &str) -> S3Result<()> {
+    let dropped = gw.store().delete_object_acl(scope, bucket, key).await?;
+    gw.revoke_shares(&dropped).await;
     Ok(())
 }
 
 /// The stored ACL of a bucket or object, or the owner-only default.
-async fn stored_acl(gw: &Gateway, bucket: &str, key: &str, owner: &str) -> S3Result<(String, Acl)> {
-    match gw.store().acl(bucket, key).await? {
+async fn stored_acl(
+    gw: &Gateway,
+    scope: &str,
+    bucket: &str,
+    key: &str,
+    owner: &str,
+) -> S3Result<(String, Acl)> {
+    match gw.store().acl(scope, bucket, key).await? {
         Some(rec) => {
             let acl = Acl::from_text(&rec.grants)
                 .ok_or_else(|| s3err(S3ErrorCode::InternalError, "stored ACL is corrupt"))?;
@@ -143,12 +185,14 @@ async fn header_grants(
     Ok(())
 }
 
+/// The user an email grant names: only an email an operator confirmed
+/// counts (anyone may claim any email when registering).
 async fn user_by_email(gw: &Gateway, email: &str) -> S3Result<String> {
-    match gw.store().user_by_email(email).await? {
+    match gw.store().user_by_confirmed_email(email).await? {
         Some(u) => Ok(u.id),
         None => Err(s3err(
             S3ErrorCode::UnresolvableGrantByEmailAddress,
-            format!("no registered user has the email {email}"),
+            format!("no registered user has the confirmed email {email}"),
         )),
     }
 }
@@ -262,7 +306,7 @@ pub async fn get_bucket(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
     let target = gw.resolve_bucket(&actor, bucket, Perm::ReadAcp).await?;
-    let (owner, acl) = stored_acl(gw, bucket, "", &target.owner_id).await?;
+    let (owner, acl) = stored_acl(gw, &target.scope, bucket, "", &target.owner_id).await?;
     let (owner, grants) = policy_output(gw, &owner, &acl).await;
     Ok(S3Response::new(GetBucketAclOutput {
         grants: Some(grants),
@@ -276,17 +320,9 @@ pub async fn put_bucket(
     req: S3Request<PutBucketAclInput>,
 ) -> S3Result<S3Response<PutBucketAclOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
-    let s = Gateway::require_user(&actor)?;
     let i = req.input;
-    let target = gw.resolve(&actor, &i.bucket, None, Perm::WriteAcp).await?;
-    if !target.is_owner {
-        return Err(s3err(
-            S3ErrorCode::AccessDenied,
-            "only the bucket's owner may change its ACL",
-        ));
-    }
-    target
-        .project
+    let (s, scope) = owner_scope(gw, &actor, &i.bucket, "change its ACL").await?;
+    s.project
         .stat_bucket(&i.bucket)
         .await
         .map_err(uplink_error)?;
@@ -298,7 +334,7 @@ pub async fn put_bucket(
         grant_headers!(i),
     )
     .await?;
-    apply_acl(gw, &s.access, &i.bucket, "", &s.user.id, &acl).await?;
+    apply_acl(gw, &s.access, &scope, &i.bucket, "", &s.user.id, &acl).await?;
     Ok(S3Response::new(PutBucketAclOutput {}))
 }
 
@@ -319,7 +355,7 @@ pub async fn get_object(
             .await
             .map_err(uplink_error)?;
     }
-    let (owner, acl) = stored_acl(gw, bucket, key, &target.owner_id).await?;
+    let (owner, acl) = stored_acl(gw, &target.scope, bucket, key, &target.owner_id).await?;
     let (owner, grants) = policy_output(gw, &owner, &acl).await;
     Ok(S3Response::new(GetObjectAclOutput {
         grants: Some(grants),
@@ -334,19 +370,9 @@ pub async fn put_object(
     req: S3Request<PutObjectAclInput>,
 ) -> S3Result<S3Response<PutObjectAclOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
-    let s = Gateway::require_user(&actor)?;
     let i = req.input;
-    let target = gw
-        .resolve(&actor, &i.bucket, Some(&i.key), Perm::WriteAcp)
-        .await?;
-    if !target.is_owner {
-        return Err(s3err(
-            S3ErrorCode::AccessDenied,
-            "only the bucket's owner may change object ACLs",
-        ));
-    }
-    target
-        .project
+    let (s, scope) = owner_scope(gw, &actor, &i.bucket, "change object ACLs").await?;
+    s.project
         .stat_object(&i.bucket, &i.key)
         .await
         .map_err(uplink_error)?;
@@ -358,6 +384,20 @@ pub async fn put_object(
         grant_headers!(i),
     )
     .await?;
-    apply_acl(gw, &s.access, &i.bucket, &i.key, &s.user.id, &acl).await?;
+    apply_acl(gw, &s.access, &scope, &i.bucket, &i.key, &s.user.id, &acl).await?;
     Ok(S3Response::new(PutObjectAclOutput::default()))
+}
+
+/// The owning user's session and the project scope of `bucket` for an
+/// ACL change, claiming a name nobody claimed for the user's project when
+/// the bucket is theirs.
+pub(crate) async fn owner_scope(
+    gw: &Gateway,
+    actor: &crate::state::Actor,
+    bucket: &str,
+    what: &str,
+) -> S3Result<(std::sync::Arc<crate::state::Session>, String)> {
+    let (s, record) = gw.owned_bucket(actor, bucket, true, what).await?;
+    let scope = record.map_or_else(|| s.project_key.clone(), |r| r.project_id);
+    Ok((s, scope))
 }

@@ -7,8 +7,8 @@ use uplink::{ErrorKind, ListBucketsOptions};
 use super::acl::{apply_acl, canned_or_private};
 use crate::acl::Perm;
 use crate::error::{s3err, uplink_error};
-use crate::state::Gateway;
-use crate::store::now_unix;
+use crate::state::{Actor, Gateway};
+use crate::store::{BucketRecord, now_unix};
 
 /// ListBuckets: the user's buckets with creation dates, owner = the user.
 pub async fn list(
@@ -37,8 +37,9 @@ pub async fn list(
     }))
 }
 
-/// CreateBucket: claims the name in the gateway's namespace, creates the
-/// bucket in the user's project, applies a canned ACL.
+/// CreateBucket: claims the name for the user's project in the gateway's
+/// namespace, creates the bucket in that project (or adopts the project's
+/// existing bucket of that name), applies a canned ACL.
 pub async fn create(
     gw: &Gateway,
     req: S3Request<CreateBucketInput>,
@@ -53,13 +54,16 @@ pub async fn create(
         .and_then(|c| c.location_constraint)
         .map(|l| l.as_str().to_string())
         .unwrap_or_default();
-    match gw
-        .store()
-        .claim_bucket(&bucket, &s.user.id, &location, now_unix())
-        .await?
-    {
+    let claim = BucketRecord {
+        name: bucket.clone(),
+        project_id: s.project_key.clone(),
+        owner_id: s.user.id.clone(),
+        location,
+        created_at: now_unix(),
+    };
+    match gw.store().claim_bucket(&claim).await? {
         Ok(()) => {}
-        Err(rec) if rec.owner_id == s.user.id => {
+        Err(rec) if rec.project_id == s.project_key => {
             return Err(s3err(
                 S3ErrorCode::BucketAlreadyOwnedByYou,
                 "Your previous request to create the named bucket succeeded and you already own it.",
@@ -75,17 +79,20 @@ pub async fn create(
     match s.project.create_bucket(&bucket).await {
         Ok(_) => {}
         Err(e) if e.kind() == ErrorKind::BucketAlreadyExists => {
+            // The project's own bucket, made outside the gateway: the
+            // name is now claimed for it.
             return Err(s3err(
                 S3ErrorCode::BucketAlreadyOwnedByYou,
                 "Your previous request to create the named bucket succeeded and you already own it.",
             ));
         }
         Err(e) => {
-            gw.store().release_bucket(&bucket).await?;
+            let queued = gw.store().release_bucket(&bucket, &s.project_key).await?;
+            gw.revoke_shares(&queued).await;
             return Err(uplink_error(e));
         }
     }
-    apply_acl(gw, &s.access, &bucket, "", &s.user.id, &acl).await?;
+    apply_acl(gw, &s.access, &s.project_key, &bucket, "", &s.user.id, &acl).await?;
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{bucket}")),
     }))
@@ -112,11 +119,12 @@ pub async fn location(
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
-    gw.resolve_bucket(&actor, bucket, Perm::Read).await?;
+    let target = gw.resolve_bucket(&actor, bucket, Perm::Read).await?;
     let location = gw
         .store()
         .bucket(bucket)
         .await?
+        .filter(|r| r.project_id == target.scope)
         .map(|r| r.location)
         .filter(|l| !l.is_empty());
     Ok(S3Response::new(GetBucketLocationOutput {
@@ -124,7 +132,10 @@ pub async fn location(
     }))
 }
 
-/// DeleteBucket: refused while it holds objects; releases the name.
+/// DeleteBucket: only for users of the owning project; refused while it
+/// holds objects or multipart uploads in progress; then releases the name
+/// (and revokes its shares). A name nobody claimed is deleted in the
+/// user's own project, if it is there, and nothing is released.
 pub async fn delete(
     gw: &Gateway,
     req: S3Request<DeleteBucketInput>,
@@ -132,26 +143,43 @@ pub async fn delete(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let bucket = &req.input.bucket;
     let target = gw.resolve(&actor, bucket, None, Perm::Write).await?;
-    if !target.is_owner {
+    if !target.is_owner && (target.claimed || matches!(actor, Actor::Anonymous)) {
         return Err(s3err(
             S3ErrorCode::AccessDenied,
             "only the bucket's owner may delete it",
         ));
     }
+    let not_empty = |why: &str| {
+        s3err(
+            S3ErrorCode::BucketNotEmpty,
+            format!("The bucket you tried to delete is not empty: {why}"),
+        )
+    };
+    match target.project.has_uploads_in_progress(bucket).await {
+        Ok(true) => return Err(not_empty("it has multipart uploads in progress")),
+        Ok(false) => {}
+        Err(e) if e.kind() == ErrorKind::BucketNotFound => {}
+        Err(e) => return Err(uplink_error(e)),
+    }
+    let release = async || -> S3Result<()> {
+        if target.claimed {
+            let queued = gw.store().release_bucket(bucket, &target.scope).await?;
+            gw.revoke_shares(&queued).await;
+        }
+        Ok(())
+    };
     match target.project.delete_bucket(bucket).await {
         Ok(_) => {}
         Err(e) if e.kind() == ErrorKind::BucketNotEmpty => {
-            return Err(s3err(
-                S3ErrorCode::BucketNotEmpty,
-                "The bucket you tried to delete is not empty",
-            ));
+            return Err(not_empty("it holds objects"));
         }
         Err(e) if e.kind() == ErrorKind::BucketNotFound => {
-            gw.store().release_bucket(bucket).await?;
+            // A stale claim of the owner's project: the bucket is gone.
+            release().await?;
             return Err(uplink_error(e));
         }
         Err(e) => return Err(uplink_error(e)),
     }
-    gw.store().release_bucket(bucket).await?;
+    release().await?;
     Ok(S3Response::new(DeleteBucketOutput {}))
 }

@@ -29,8 +29,22 @@ enum Entry {
     Prefix(String),
 }
 
+/// Items read from the satellite for one S3 listing page at most, rolled
+/// up or skipped ones included. A page that reaches it ends truncated at
+/// the last key read (S3 allows fewer than max-keys entries), so one
+/// request never walks a whole bucket of keys that roll up into one
+/// prefix.
+const LIST_SCAN_LIMIT: usize = 10_000;
+
+/// Uplink listing calls for one S3 listing page at most. With plain keys
+/// each is one satellite call; with encrypted keys each lists the folder
+/// (the satellite cannot sort encrypted keys), and one call then asks for
+/// the whole budget.
+const LIST_CALLS_LIMIT: usize = 12;
+
 /// Lists `bucket` the S3 way: keys starting with `prefix`, after `marker`,
-/// rolled up at `delimiter`, at most `max_keys` entries.
+/// rolled up at `delimiter`, at most `max_keys` entries, reading at most
+/// [`LIST_SCAN_LIMIT`] items in at most [`LIST_CALLS_LIMIT`] calls.
 pub async fn list(
     project: &Project,
     bucket: &str,
@@ -60,7 +74,14 @@ pub async fn list(
     };
     let mut entries: Vec<Entry> = Vec::new();
     let mut last_prefix: Option<String> = None;
-    'pages: loop {
+    let (mut scanned, mut calls) = (0usize, 0usize);
+    let mut last_scanned: Option<String> = None;
+    // Whether the listing reached its end (nothing more under the prefix).
+    let mut ended = false;
+    // With encrypted keys every call lists the whole folder: one call with
+    // the whole budget then, instead of a small first one.
+    let ordered = project.lists_in_key_order(bucket, dir);
+    'pages: while calls < LIST_CALLS_LIMIT && scanned < LIST_SCAN_LIMIT {
         let opts = ListObjectsOptions {
             prefix: dir.to_string(),
             cursor: cursor.clone(),
@@ -68,17 +89,28 @@ pub async fn list(
             system: true,
             custom: true,
         };
-        let want = (max_keys + 1 - entries.len()).clamp(1, 1000) as u32;
+        // First what the page needs; after roll-ups or skips, what is left
+        // of the budget (one call then covers what many small ones would).
+        let left = LIST_SCAN_LIMIT - scanned;
+        let want = if calls == 0 && ordered {
+            max_keys + 1 - entries.len()
+        } else {
+            left
+        };
+        calls += 1;
         let (items, more) = project
-            .list_objects_page(bucket, &opts, want)
+            .list_objects_page(bucket, &opts, want.clamp(1, left) as u32)
             .await
             .map_err(uplink_error)?;
         let page_len = items.len();
         for item in items {
+            scanned += 1;
             cursor = item.key[dir.len().min(item.key.len())..].to_string();
+            last_scanned = Some(item.key.clone());
             if !item.key.starts_with(prefix) {
                 if item.key.as_str() > prefix {
                     // Keys come in order: none after this one has the prefix.
+                    ended = true;
                     break 'pages;
                 }
                 continue;
@@ -104,13 +136,14 @@ pub async fn list(
             }
         }
         if !more || page_len == 0 {
+            ended = true;
             break;
         }
     }
-    let truncated = entries.len() > max_keys;
+    let full = entries.len() > max_keys;
     entries.truncate(max_keys);
     let mut page = Page {
-        truncated,
+        truncated: full || !ended,
         ..Default::default()
     };
     for e in entries {
@@ -124,6 +157,11 @@ pub async fn list(
                 page.prefixes.push(p);
             }
         }
+    }
+    if !full && !ended {
+        // The budget ran out first: the next page starts after the last
+        // key read (every key up to it is in this page or rolled up).
+        page.last = last_scanned.or(page.last);
     }
     Ok(page)
 }

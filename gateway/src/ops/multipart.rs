@@ -6,8 +6,8 @@ use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 use uplink::{CommitUploadOptions, ErrorKind, ListUploadsOptions, UplinkError, UploadOptions};
 
-use super::acl::canned_or_private;
-use super::objects::{headers_of, set_object_acl};
+use super::acl::{canned_or_private, drop_object_acl, owner_scope};
+use super::objects::{apply_object_acl, headers_of};
 use crate::acl::{Acl, Perm};
 use crate::body;
 use crate::error::{s3err, uplink_error};
@@ -120,7 +120,12 @@ async fn upload_target(
     upload_id: &str,
 ) -> S3Result<crate::state::Target> {
     let target = gw.resolve(actor, bucket, None, Perm::Write).await?;
-    if gw.store().upload(upload_id, bucket, key).await?.is_none() {
+    if gw
+        .store()
+        .upload(&target.scope, upload_id, bucket, key)
+        .await?
+        .is_none()
+    {
         return Err(no_such_upload());
     }
     Ok(target)
@@ -134,8 +139,17 @@ pub async fn create(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    // An ACL beyond the owner-only default needs an owner, checked now.
     let acl = match &i.acl {
-        Some(a) => Some(canned_or_private(Some(a.as_str()), &target.owner_id)?),
+        Some(a) => {
+            let acl = canned_or_private(Some(a.as_str()), &target.owner_id)?;
+            if acl.grants.len() > 1 {
+                let (s, _) = owner_scope(gw, &actor, &i.bucket, "set ACLs").await?;
+                Some(canned_or_private(Some(a.as_str()), &s.user.id)?)
+            } else {
+                None
+            }
+        }
         None => None,
     };
     let pending = Pending {
@@ -160,7 +174,7 @@ pub async fn create(
         .map_err(uplink_error)?;
     let sealed = gw.seal("upload", pending.encode().as_bytes());
     gw.store()
-        .put_upload(&info.upload_id, &i.bucket, &i.key, &sealed)
+        .put_upload(&target.scope, &info.upload_id, &i.bucket, &i.key, &sealed)
         .await?;
     Ok(S3Response::new(CreateMultipartUploadOutput {
         bucket: Some(i.bucket),
@@ -250,7 +264,7 @@ pub async fn complete(
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
     let sealed = gw
         .store()
-        .upload(&i.upload_id, &i.bucket, &i.key)
+        .upload(&target.scope, &i.upload_id, &i.bucket, &i.key)
         .await?
         .ok_or_else(no_such_upload)?;
     let pending = gw
@@ -317,8 +331,25 @@ pub async fn complete(
         numbers.push(number as u32);
     }
     let etag = format!("{}-{}", meta::hex_md5(&md5s.finalize()), numbers.len());
+    // The ACL asked for at creation is applied by an owner, checked before
+    // the commit.
+    let requested = match pending.acl.clone() {
+        Some(acl) => {
+            let (s, scope) = owner_scope(
+                gw,
+                &actor,
+                &i.bucket,
+                "complete an upload begun with an ACL",
+            )
+            .await?;
+            Some((acl, s, scope))
+        }
+        None => None,
+    };
     let mut meta = pending.meta;
     meta.etag = Some(etag.clone());
+    // The old object's ACL goes before the new content is visible.
+    drop_object_acl(gw, &target.scope, &i.bucket, &i.key).await?;
     target
         .project
         .commit_upload(
@@ -333,20 +364,7 @@ pub async fn complete(
         .await
         .map_err(upload_error)?;
     gw.store().delete_upload(&i.upload_id).await?;
-    let acl = pending
-        .acl
-        .clone()
-        .unwrap_or_else(|| Acl::private(&target.owner_id));
-    set_object_acl(
-        gw,
-        &actor,
-        &i.bucket,
-        &i.key,
-        "",
-        pending.acl.is_some(),
-        &acl,
-    )
-    .await?;
+    apply_object_acl(gw, &i.bucket, &i.key, requested).await?;
     Ok(S3Response::new(CompleteMultipartUploadOutput {
         bucket: Some(i.bucket.clone()),
         key: Some(i.key.clone()),

@@ -1,18 +1,16 @@
 //! Object operations: put, get, head, delete, multi-delete, copy.
 
-use std::time::SystemTime;
-
 use http::StatusCode;
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 use uplink::{DownloadOptions, ErrorKind, Object, Project, UploadOptions};
 
-use super::acl::{apply_acl, canned_or_private};
-use crate::acl::Perm;
+use super::acl::{apply_acl, canned_or_private, drop_object_acl, owner_scope};
+use crate::acl::{Acl, Perm};
 use crate::body::{self, Written};
 use crate::error::{s3err, uplink_error};
 use crate::meta::{self, Headers, ObjectMeta};
-use crate::state::{Actor, Gateway};
+use crate::state::{Actor, Gateway, Session, Target};
 
 /// Largest object a single PUT may carry (S3's limit).
 const MAX_PUT_SIZE: i64 = 5 * 1024 * 1024 * 1024;
@@ -38,20 +36,24 @@ fn last_modified(o: &Object) -> Timestamp {
 }
 
 /// Uploads `body` to `bucket`/`key` with `meta` and returns the object and
-/// what was written; aborts the upload on any failure.
+/// what was written; aborts the upload on any failure. The object's old
+/// ACL is dropped (and its shares revoked) just before the commit: the new
+/// content is never readable through the old ACL, and a failed commit
+/// leaves the object private (fail closed).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn upload(
-    project: &Project,
+    gw: &Gateway,
+    target: &Target,
     bucket: &str,
     key: &str,
     body: Option<StreamingBlob>,
     content_length: Option<i64>,
     content_md5: Option<&str>,
     mut meta: ObjectMeta,
-    expires: Option<SystemTime>,
 ) -> S3Result<(Object, Written)> {
+    let project = &target.project;
     let mut up = project
-        .upload_object(bucket, key, &UploadOptions { expires })
+        .upload_object(bucket, key, &UploadOptions { expires: None })
         .await
         .map_err(uplink_error)?;
     let written = match body::drain(body, &mut up, content_length, content_md5).await {
@@ -66,8 +68,48 @@ pub(crate) async fn upload(
         let _ = up.abort().await;
         return Err(uplink_error(e));
     }
+    if let Err(e) = drop_object_acl(gw, &target.scope, bucket, key).await {
+        let _ = up.abort().await;
+        return Err(e);
+    }
     let object = up.commit().await.map_err(uplink_error)?;
     Ok((object, written))
+}
+
+/// The ACL a put-like request asks for, and who applies it: `None` when it
+/// is the owner-only default (anyone who may write gets that), else the
+/// session of a user of the bucket's owning project (checked before any
+/// data moves) and the project scope.
+pub(crate) async fn requested_object_acl(
+    gw: &Gateway,
+    actor: &Actor,
+    bucket: &str,
+    canned: Option<&str>,
+    owner_id: &str,
+) -> S3Result<Option<(Acl, std::sync::Arc<Session>, String)>> {
+    let acl = canned_or_private(canned, owner_id)?;
+    if acl.grants.len() <= 1 {
+        return Ok(None);
+    }
+    let (s, scope) = owner_scope(gw, actor, bucket, "set ACLs").await?;
+    // The owner named by the canned ACL is the user who applies it.
+    let acl = canned_or_private(canned, &s.user.id)?;
+    Ok(Some((acl, s, scope)))
+}
+
+/// Applies what [`requested_object_acl`] returned to a new object.
+pub(crate) async fn apply_object_acl(
+    gw: &Gateway,
+    bucket: &str,
+    key: &str,
+    requested: Option<(Acl, std::sync::Arc<Session>, String)>,
+) -> S3Result<()> {
+    match requested {
+        Some((acl, s, scope)) => {
+            apply_acl(gw, &s.access, &scope, bucket, key, &s.user.id, &acl).await
+        }
+        None => Ok(()),
+    }
 }
 
 /// The headers of a put-like request.
@@ -103,8 +145,14 @@ pub async fn put(
         ));
     }
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    let writer = actor.user_id().unwrap_or_default().to_string();
-    let acl = canned_or_private(i.acl.as_ref().map(|a| a.as_str()), &target.owner_id)?;
+    let acl = requested_object_acl(
+        gw,
+        &actor,
+        &i.bucket,
+        i.acl.as_ref().map(|a| a.as_str()),
+        &target.owner_id,
+    )
+    .await?;
     let meta = ObjectMeta {
         headers: headers_of(
             i.content_type.as_ref(),
@@ -118,55 +166,22 @@ pub async fn put(
         etag: None,
     };
     let (_, written) = upload(
-        &target.project,
+        gw,
+        &target,
         &i.bucket,
         &i.key,
         i.body,
         i.content_length,
         i.content_md5.as_deref(),
         meta,
-        None,
     )
     .await?;
-    set_object_acl(
-        gw,
-        &actor,
-        &i.bucket,
-        &i.key,
-        &writer,
-        i.acl.is_some(),
-        &acl,
-    )
-    .await?;
+    apply_object_acl(gw, &i.bucket, &i.key, acl).await?;
     Ok(S3Response::new(PutObjectOutput {
         e_tag: Some(ETag::Strong(meta::hex_md5(&written.md5))),
         size: Some(written.len as i64),
         ..Default::default()
     }))
-}
-
-/// Records a new object's ACL: the requested one, or drops an old object's
-/// ACL (a new object is private unless asked otherwise).
-pub(crate) async fn set_object_acl(
-    gw: &Gateway,
-    actor: &Actor,
-    bucket: &str,
-    key: &str,
-    _writer: &str,
-    requested: bool,
-    acl: &crate::acl::Acl,
-) -> S3Result<()> {
-    if !requested {
-        gw.store().delete_object_acl(bucket, key).await?;
-        return Ok(());
-    }
-    let Actor::User(s) = actor else {
-        return Err(s3err(
-            S3ErrorCode::AccessDenied,
-            "anonymous writers cannot set ACLs",
-        ));
-    };
-    apply_acl(gw, &s.access, bucket, key, &s.user.id, acl).await
 }
 
 /// Conditional-request checks shared by GET and HEAD.
@@ -478,15 +493,21 @@ pub async fn head(
     }))
 }
 
-/// Deletes one object; a missing key is not an error (S3 semantics).
-/// Whether the object existed.
-async fn delete_one(gw: &Gateway, project: &Project, bucket: &str, key: &str) -> S3Result<bool> {
+/// Deletes one object and its ACL (revoking its shares); a missing key is
+/// not an error (S3 semantics). Whether the object existed.
+async fn delete_one(
+    gw: &Gateway,
+    project: &Project,
+    scope: &str,
+    bucket: &str,
+    key: &str,
+) -> S3Result<bool> {
     let existed = match project.delete_object(bucket, key).await {
         Ok(_) => true,
         Err(e) if e.kind() == ErrorKind::ObjectNotFound => false,
         Err(e) => return Err(uplink_error(e)),
     };
-    gw.store().delete_object_acl(bucket, key).await?;
+    drop_object_acl(gw, scope, bucket, key).await?;
     Ok(existed)
 }
 
@@ -499,7 +520,7 @@ pub async fn delete(
     let actor = gw.actor(req.credentials.as_ref()).await?;
     let i = req.input;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
-    if !delete_one(gw, &target.project, &i.bucket, &i.key).await? {
+    if !delete_one(gw, &target.project, &target.scope, &i.bucket, &i.key).await? {
         target
             .project
             .stat_bucket(&i.bucket)
@@ -528,9 +549,12 @@ pub async fn delete_many(
     let results: Vec<(String, S3Result<()>)> = futures::stream::iter(i.delete.objects)
         .map(|o| {
             let project = target.project.clone();
+            let scope = target.scope.clone();
             let bucket = i.bucket.clone();
             async move {
-                let r = delete_one(gw, &project, &bucket, &o.key).await.map(|_| ());
+                let r = delete_one(gw, &project, &scope, &bucket, &o.key)
+                    .await
+                    .map(|_| ());
                 (o.key, r)
             }
         })
@@ -590,6 +614,14 @@ pub async fn copy(
         .resolve(&actor, src_bucket, Some(src_key), Perm::Read)
         .await?;
     let target = gw.resolve(&actor, &i.bucket, None, Perm::Write).await?;
+    let acl = requested_object_acl(
+        gw,
+        &actor,
+        &i.bucket,
+        i.acl.as_ref().map(|a| a.as_str()),
+        &target.owner_id,
+    )
+    .await?;
     let object = stat(&source.project, src_bucket, src_key).await?;
     let src_meta = ObjectMeta::from_custom(&object.custom);
     check_conditions(
@@ -659,19 +691,9 @@ pub async fn copy(
             .map_err(uplink_error)?;
         Some(body::download_body(dl))
     };
-    let (new_object, written) = upload(
-        &target.project,
-        &i.bucket,
-        &i.key,
-        body,
-        Some(size),
-        None,
-        meta,
-        None,
-    )
-    .await?;
-    let acl = canned_or_private(i.acl.as_ref().map(|a| a.as_str()), &target.owner_id)?;
-    set_object_acl(gw, &actor, &i.bucket, &i.key, "", i.acl.is_some(), &acl).await?;
+    let (new_object, written) =
+        upload(gw, &target, &i.bucket, &i.key, body, Some(size), None, meta).await?;
+    apply_object_acl(gw, &i.bucket, &i.key, acl).await?;
     Ok(S3Response::new(CopyObjectOutput {
         copy_object_result: Some(CopyObjectResult {
             e_tag: Some(ETag::Strong(meta::hex_md5(&written.md5))),

@@ -1,4 +1,6 @@
-//! Stored ACLs and the restricted grants made for them.
+//! Stored ACLs and the restricted grants made for them, per owning project
+//! and bucket. Replacing or dropping an ACL moves its shares to the
+//! revocation queue in the same transaction.
 
 use sqlx::Row;
 
@@ -30,38 +32,39 @@ pub struct ShareRecord {
 }
 
 impl Store {
-    /// Replaces the ACL of a bucket or object together with its shares, in
-    /// one transaction.
+    /// Replaces the ACL of a bucket or object of `project_id` together
+    /// with its shares, in one transaction. Returns the replaced shares,
+    /// now queued for revocation.
     pub async fn put_acl(
         &self,
+        project_id: &str,
         bucket: &str,
         object_key: &str,
         acl: &AclRecord,
         shares: &[ShareRecord],
-    ) -> Result<(), GatewayError> {
+    ) -> Result<Vec<String>, GatewayError> {
         let mut tx = self.pool().begin().await?;
+        let old = Self::queue_shares(&mut tx, project_id, bucket, Some(object_key)).await?;
         sqlx::query(
-            "INSERT INTO acls (bucket, object_key, owner_id, grants) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (bucket, object_key) DO UPDATE SET owner_id = excluded.owner_id, grants = excluded.grants",
+            "INSERT INTO acls (project_id, bucket, object_key, owner_id, grants) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, bucket, object_key) \
+             DO UPDATE SET owner_id = excluded.owner_id, grants = excluded.grants",
         )
+        .bind(project_id.to_string())
         .bind(bucket.to_string())
         .bind(object_key.to_string())
         .bind(acl.owner_id.clone())
         .bind(acl.grants.clone())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM shares WHERE bucket = $1 AND object_key = $2")
-            .bind(bucket.to_string())
-            .bind(object_key.to_string())
-            .execute(&mut *tx)
-            .await?;
         for s in shares {
             sqlx::query(
-                "INSERT INTO shares (bucket, object_key, grantee, permission, sealed_grant) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO shares (project_id, bucket, object_key, grantee, permission, sealed_grant) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(s.bucket.clone())
-            .bind(s.object_key.clone())
+            .bind(project_id.to_string())
+            .bind(bucket.to_string())
+            .bind(object_key.to_string())
             .bind(s.grantee.clone())
             .bind(s.permission.clone())
             .bind(s.sealed_grant.clone())
@@ -69,21 +72,25 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(old)
     }
 
     /// The ACL of a bucket (`object_key` empty) or object, if one was set.
     pub async fn acl(
         &self,
+        project_id: &str,
         bucket: &str,
         object_key: &str,
     ) -> Result<Option<AclRecord>, GatewayError> {
-        let row =
-            sqlx::query("SELECT owner_id, grants FROM acls WHERE bucket = $1 AND object_key = $2")
-                .bind(bucket.to_string())
-                .bind(object_key.to_string())
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query(
+            "SELECT owner_id, grants FROM acls \
+             WHERE project_id = $1 AND bucket = $2 AND object_key = $3",
+        )
+        .bind(project_id.to_string())
+        .bind(bucket.to_string())
+        .bind(object_key.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         match row {
             None => Ok(None),
             Some(r) => Ok(Some(AclRecord {
@@ -93,41 +100,44 @@ impl Store {
         }
     }
 
-    /// Drops an object's ACL and shares (the object was deleted).
+    /// Drops an object's ACL (the object was deleted or is being
+    /// replaced); its shares are queued for revocation and returned.
     pub async fn delete_object_acl(
         &self,
+        project_id: &str,
         bucket: &str,
         object_key: &str,
-    ) -> Result<(), GatewayError> {
+    ) -> Result<Vec<String>, GatewayError> {
         // Most objects never had an ACL: a read spares a write transaction.
-        if object_key.is_empty() || self.acl(bucket, object_key).await?.is_none() {
-            return Ok(());
+        if object_key.is_empty() || self.acl(project_id, bucket, object_key).await?.is_none() {
+            return Ok(Vec::new());
         }
         let mut tx = self.pool().begin().await?;
-        for table in ["acls", "shares"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE bucket = $1 AND object_key = $2"
-            )))
+        let old = Self::queue_shares(&mut tx, project_id, bucket, Some(object_key)).await?;
+        sqlx::query("DELETE FROM acls WHERE project_id = $1 AND bucket = $2 AND object_key = $3")
+            .bind(project_id.to_string())
             .bind(bucket.to_string())
             .bind(object_key.to_string())
             .execute(&mut *tx)
             .await?;
-        }
         tx.commit().await?;
-        Ok(())
+        Ok(old)
     }
 
     /// The share kept for `grantee` with `permission` on a bucket or object.
     pub async fn share(
         &self,
+        project_id: &str,
         bucket: &str,
         object_key: &str,
         grantee: &str,
         permission: &str,
     ) -> Result<Option<ShareRecord>, GatewayError> {
         let row = sqlx::query(
-            "SELECT sealed_grant FROM shares WHERE bucket = $1 AND object_key = $2 AND grantee = $3 AND permission = $4",
+            "SELECT sealed_grant FROM shares WHERE project_id = $1 AND bucket = $2 \
+             AND object_key = $3 AND grantee = $4 AND permission = $5",
         )
+        .bind(project_id.to_string())
         .bind(bucket.to_string())
         .bind(object_key.to_string())
         .bind(grantee.to_string())
@@ -143,6 +153,82 @@ impl Store {
                 permission: permission.to_string(),
                 sealed_grant: r.try_get("sealed_grant")?,
             })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::all_stores;
+
+    fn share(key: &str, sealed: &str) -> ShareRecord {
+        ShareRecord {
+            bucket: "b".into(),
+            object_key: key.into(),
+            grantee: "AllUsers".into(),
+            permission: "READ".into(),
+            sealed_grant: sealed.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn acls_belong_to_one_project_and_replaced_shares_are_queued() {
+        let (stores, _dir) = all_stores().await;
+        for store in stores {
+            let acl = AclRecord {
+                owner_id: "alice".into(),
+                grants: "AllUsers\tREAD\n".into(),
+            };
+            let none = store
+                .put_acl("sat/p1", "b", "k", &acl, &[share("k", "s1")])
+                .await
+                .unwrap();
+            assert!(none.is_empty());
+            // The same bucket and key of another project is another row.
+            assert!(store.acl("sat/p2", "b", "k").await.unwrap().is_none());
+            assert!(
+                store
+                    .share("sat/p2", "b", "k", "AllUsers", "READ")
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                store
+                    .delete_object_acl("sat/p2", "b", "k")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert_eq!(
+                store
+                    .share("sat/p1", "b", "k", "AllUsers", "READ")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .sealed_grant,
+                "s1"
+            );
+            // Replacing queues the old share; deleting queues the new one.
+            let old = store
+                .put_acl("sat/p1", "b", "k", &acl, &[share("k", "s2")])
+                .await
+                .unwrap();
+            assert_eq!(old, vec!["s1".to_string()]);
+            assert_eq!(
+                store.delete_object_acl("sat/p1", "b", "k").await.unwrap(),
+                vec!["s2".to_string()]
+            );
+            assert!(store.acl("sat/p1", "b", "k").await.unwrap().is_none());
+            let mut queued = store.queued_revocations(10).await.unwrap();
+            queued.sort();
+            assert_eq!(queued, vec!["s1".to_string(), "s2".to_string()]);
+            store.revocation_done("s1").await.unwrap();
+            assert_eq!(
+                store.queued_revocations(10).await.unwrap(),
+                vec!["s2".to_string()]
+            );
         }
     }
 }

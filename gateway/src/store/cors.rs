@@ -1,4 +1,4 @@
-//! CORS configuration per bucket (stored in the text form of
+//! CORS configuration per claimed bucket (stored in the text form of
 //! [`crate::cors::CorsRules`]).
 
 use sqlx::Row;
@@ -7,12 +7,18 @@ use super::Store;
 use crate::error::GatewayError;
 
 impl Store {
-    /// Replaces a bucket's CORS rules.
-    pub async fn put_cors(&self, bucket: &str, rules: &str) -> Result<(), GatewayError> {
+    /// Replaces the CORS rules of `project_id`'s bucket.
+    pub async fn put_cors(
+        &self,
+        project_id: &str,
+        bucket: &str,
+        rules: &str,
+    ) -> Result<(), GatewayError> {
         sqlx::query(
-            "INSERT INTO cors (bucket, rules) VALUES ($1, $2) \
-             ON CONFLICT (bucket) DO UPDATE SET rules = excluded.rules",
+            "INSERT INTO cors (project_id, bucket, rules) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id, bucket) DO UPDATE SET rules = excluded.rules",
         )
+        .bind(project_id.to_string())
         .bind(bucket.to_string())
         .bind(rules.to_string())
         .execute(self.pool())
@@ -20,9 +26,14 @@ impl Store {
         Ok(())
     }
 
-    /// A bucket's CORS rules, if set.
-    pub async fn cors(&self, bucket: &str) -> Result<Option<String>, GatewayError> {
-        let row = sqlx::query("SELECT rules FROM cors WHERE bucket = $1")
+    /// The CORS rules of `project_id`'s bucket, if set.
+    pub async fn cors(
+        &self,
+        project_id: &str,
+        bucket: &str,
+    ) -> Result<Option<String>, GatewayError> {
+        let row = sqlx::query("SELECT rules FROM cors WHERE project_id = $1 AND bucket = $2")
+            .bind(project_id.to_string())
             .bind(bucket.to_string())
             .fetch_optional(self.pool())
             .await?;
@@ -32,12 +43,65 @@ impl Store {
         })
     }
 
-    /// Removes a bucket's CORS rules.
-    pub async fn delete_cors(&self, bucket: &str) -> Result<(), GatewayError> {
-        sqlx::query("DELETE FROM cors WHERE bucket = $1")
+    /// The CORS rules of whichever project claimed the bucket name (what
+    /// preflights and response headers use).
+    pub async fn cors_of_claimed(&self, bucket: &str) -> Result<Option<String>, GatewayError> {
+        let row = sqlx::query(
+            "SELECT c.rules FROM cors c JOIN buckets b \
+             ON b.name = c.bucket AND b.project_id = c.project_id WHERE b.name = $1",
+        )
+        .bind(bucket.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("rules")?),
+            None => None,
+        })
+    }
+
+    /// Removes the CORS rules of `project_id`'s bucket.
+    pub async fn delete_cors(&self, project_id: &str, bucket: &str) -> Result<(), GatewayError> {
+        sqlx::query("DELETE FROM cors WHERE project_id = $1 AND bucket = $2")
+            .bind(project_id.to_string())
             .bind(bucket.to_string())
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::BucketRecord;
+    use crate::store::testing::all_stores;
+
+    #[tokio::test]
+    async fn cors_rules_apply_only_while_their_project_holds_the_name() {
+        let (stores, _dir) = all_stores().await;
+        for store in stores {
+            store.put_cors("sat/p1", "site", "rules-1").await.unwrap();
+            // Not claimed by p1 (yet): nothing applies to requests.
+            assert_eq!(store.cors_of_claimed("site").await.unwrap(), None);
+            let rec = BucketRecord {
+                name: "site".into(),
+                project_id: "sat/p2".into(),
+                owner_id: "bob".into(),
+                location: String::new(),
+                created_at: 1,
+            };
+            store.claim_bucket(&rec).await.unwrap().unwrap();
+            assert_eq!(store.cors_of_claimed("site").await.unwrap(), None);
+            store.put_cors("sat/p2", "site", "rules-2").await.unwrap();
+            assert_eq!(
+                store.cors_of_claimed("site").await.unwrap().as_deref(),
+                Some("rules-2")
+            );
+            store.delete_cors("sat/p2", "site").await.unwrap();
+            assert_eq!(store.cors_of_claimed("site").await.unwrap(), None);
+            assert_eq!(
+                store.cors("sat/p1", "site").await.unwrap().as_deref(),
+                Some("rules-1")
+            );
+        }
     }
 }

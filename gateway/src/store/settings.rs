@@ -1,4 +1,5 @@
-//! Gateway-wide settings.
+//! Gateway-wide settings (e.g. the fingerprint of the share key every
+//! gateway on this database must use).
 
 use sqlx::Row;
 
@@ -21,5 +22,17 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         Ok(row.try_get("value")?)
+    }
+
+    /// The value of a setting, if set.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, GatewayError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("value")?),
+            None => None,
+        })
     }
 }

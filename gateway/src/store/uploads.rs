@@ -1,4 +1,5 @@
-//! What CreateMultipartUpload was given, kept until Complete or Abort.
+//! What CreateMultipartUpload was given, kept until Complete or Abort, per
+//! project.
 
 use sqlx::Row;
 
@@ -6,19 +7,22 @@ use super::{Store, now_unix};
 use crate::error::GatewayError;
 
 impl Store {
-    /// Records the sealed metadata of a new multipart upload.
+    /// Records the sealed metadata of a new multipart upload of
+    /// `project_id`'s bucket.
     pub async fn put_upload(
         &self,
+        project_id: &str,
         upload_id: &str,
         bucket: &str,
         key: &str,
         sealed_meta: &str,
     ) -> Result<(), GatewayError> {
         sqlx::query(
-            "INSERT INTO uploads (upload_id, bucket, object_key, sealed_meta, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO uploads (upload_id, project_id, bucket, object_key, sealed_meta, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(upload_id.to_string())
+        .bind(project_id.to_string())
         .bind(bucket.to_string())
         .bind(key.to_string())
         .bind(sealed_meta.to_string())
@@ -28,17 +32,20 @@ impl Store {
         Ok(())
     }
 
-    /// The sealed metadata of an upload of `bucket`/`key`.
+    /// The sealed metadata of an upload of `project_id`'s `bucket`/`key`.
     pub async fn upload(
         &self,
+        project_id: &str,
         upload_id: &str,
         bucket: &str,
         key: &str,
     ) -> Result<Option<String>, GatewayError> {
         let row = sqlx::query(
-            "SELECT sealed_meta FROM uploads WHERE upload_id = $1 AND bucket = $2 AND object_key = $3",
+            "SELECT sealed_meta FROM uploads WHERE upload_id = $1 AND project_id = $2 \
+             AND bucket = $3 AND object_key = $4",
         )
         .bind(upload_id.to_string())
+        .bind(project_id.to_string())
         .bind(bucket.to_string())
         .bind(key.to_string())
         .fetch_optional(self.pool())

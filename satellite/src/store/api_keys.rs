@@ -122,18 +122,22 @@ impl Store {
         Ok(())
     }
 
-    /// Whether any of these tails was revoked.
+    /// Whether any of these tails was revoked: one query for the whole
+    /// chain (callers bound its length, see `macaroon::MAX_CAVEATS`).
     pub async fn any_tail_revoked(&self, tails: &[[u8; 32]]) -> Result<bool, StoreError> {
-        for t in tails {
-            let row = sqlx::query("SELECT tail FROM revoked_api_key_tails WHERE tail = $1")
-                .bind(t.to_vec())
-                .fetch_optional(self.pool())
-                .await?;
-            if row.is_some() {
-                return Ok(true);
-            }
+        if tails.is_empty() {
+            return Ok(false);
         }
-        Ok(false)
+        let placeholders: Vec<String> = (1..=tails.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT tail FROM revoked_api_key_tails WHERE tail IN ({}) LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for t in tails {
+            query = query.bind(t.to_vec());
+        }
+        Ok(query.fetch_optional(self.pool()).await?.is_some())
     }
 }
 
@@ -169,9 +173,18 @@ mod tests {
             let t1: [u8; 32] = rand::random();
             let t2: [u8; 32] = rand::random();
             assert!(!store.any_tail_revoked(&[t1, t2]).await.unwrap());
+            assert!(!store.any_tail_revoked(&[]).await.unwrap());
             store.revoke_tail(&k.id, &t2).await.unwrap();
             store.revoke_tail(&k.id, &t2).await.unwrap();
             assert!(store.any_tail_revoked(&[t1, t2]).await.unwrap());
+            // A whole chain of the longest accepted key, revoked anywhere.
+            let chain: Vec<[u8; 32]> = (0..33).map(|_| rand::random()).collect();
+            assert!(!store.any_tail_revoked(&chain).await.unwrap());
+            for at in [0, 16, 32] {
+                let mut with = chain.clone();
+                with[at] = t2;
+                assert!(store.any_tail_revoked(&with).await.unwrap(), "at {at}");
+            }
 
             // Listing and deleting by name.
             let other = ApiKeyRecord {

@@ -14,4 +14,5 @@ mod roundtrip;
 mod s3_auth;
 mod s3_errors;
 mod s3_gateway;
+mod s3_security;
 mod services;

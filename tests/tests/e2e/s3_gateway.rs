@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use gateway::{GatewayConfig, GatewayListeners};
+use gateway::{GatewayConfig, GatewayHandle, GatewayListeners};
 use http::{Method, Request, StatusCode};
 use localnet::{Localnet, LocalnetConfig};
 use satstore_tests::TestNet;
@@ -22,6 +22,43 @@ fn clients(net: &TestNet) -> (S3Client, S3Client) {
     let one = S3Client::new(&a.endpoint, &a.access_key, &a.secret_key).expect("client 1");
     let two = one.with_credentials(Credentials::new(&b.access_key, &b.secret_key));
     (one, two)
+}
+
+/// The config of another gateway on the localnet gateway's database and
+/// share key, trusting the localnet satellite.
+pub(crate) fn extra_gateway_config(net: &TestNet) -> GatewayConfig {
+    let dir = net.net().dir().join("gateway");
+    GatewayConfig {
+        data_dir: dir.clone(),
+        database_url: Some(format!("sqlite://{}/gateway.db?mode=rwc", dir.display())),
+        share_key_file: Some(dir.join("share.key")),
+        trusted_satellites: vec![net.net().satellite().url().to_string()],
+        ..GatewayConfig::default()
+    }
+}
+
+/// Starts a gateway with `config` and `uplink_config` on fresh ports.
+pub(crate) async fn start_gateway(
+    config: GatewayConfig,
+    uplink_config: uplink::UplinkConfig,
+) -> GatewayHandle {
+    let listeners = GatewayListeners {
+        s3: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        metrics: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    gateway::start(config, listeners, uplink_config)
+        .await
+        .expect("start gateway")
+}
+
+/// Another gateway on the localnet gateway's state that serves HTTP
+/// registration.
+pub(crate) async fn registering_gateway(net: &TestNet) -> GatewayHandle {
+    let config = GatewayConfig {
+        allow_registration: true,
+        ..extra_gateway_config(net)
+    };
+    start_gateway(config, uplink::UplinkConfig::default()).await
 }
 
 async fn anonymous_get(
@@ -181,20 +218,7 @@ async fn two_gateways_on_one_database_serve_the_same_users_and_acls() {
         .unwrap();
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 
-    let config = GatewayConfig {
-        database_url: Some(format!(
-            "sqlite://{}/gateway/gateway.db?mode=rwc",
-            net.net().dir().display()
-        )),
-        ..GatewayConfig::default()
-    };
-    let listeners = GatewayListeners {
-        s3: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        metrics: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let second = gateway::start(config, listeners, uplink::UplinkConfig::default())
-        .await
-        .expect("second gateway");
+    let second = start_gateway(extra_gateway_config(&net), uplink::UplinkConfig::default()).await;
     let via_second = S3Client::new(
         &second.endpoint(),
         &one.credentials().access_key,
@@ -294,8 +318,14 @@ async fn virtual_host_addressing_metrics_and_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn http_registration_makes_working_credentials_and_refuses_bad_input() {
     let net = TestNet::start().await.expect("start network");
-    let endpoint = net.net().gateway().endpoint();
+    // The localnet gateway keeps HTTP registration off.
     let grant = net.net().access().serialize();
+    match gateway::register_http(&net.net().gateway().endpoint(), &grant, None, None).await {
+        Err(gateway::GatewayError::InvalidArgument(m)) => assert!(m.contains("403"), "{m}"),
+        other => panic!("want 403, got {other:?}"),
+    }
+    let gw = registering_gateway(&net).await;
+    let endpoint = gw.endpoint();
     let c = gateway::register_http(&endpoint, &grant, Some("third@example.com"), Some("Third"))
         .await
         .expect("register");
@@ -305,13 +335,29 @@ async fn http_registration_makes_working_credentials_and_refuses_bad_input() {
         client.create_bucket("third").await.unwrap().status,
         StatusCode::OK
     );
-    // A taken email, a bad grant and a bad email are refused with reasons.
-    match gateway::register_http(&endpoint, &grant, Some("THIRD@example.com"), None).await {
-        Err(gateway::GatewayError::Conflict(m)) => {
-            assert!(m.to_lowercase().contains("third@example.com"), "{m}")
-        }
+    // A self-registered email is kept but not confirmed: a second user may
+    // give it too, and grants by email do not reach either.
+    let again = gateway::register_http(&endpoint, &grant, Some("THIRD@example.com"), None)
+        .await
+        .expect("same email again");
+    let store = gw.gateway().store();
+    for id in [&c.canonical_id, &again.canonical_id] {
+        let user = store.user_by_id(id).await.unwrap().unwrap();
+        assert_eq!(user.confirmed_email, None);
+    }
+    // An operator's confirmation makes it count, for one user only.
+    store
+        .confirm_email(&c.canonical_id, "third@example.com")
+        .await
+        .unwrap();
+    match store
+        .confirm_email(&again.canonical_id, "Third@Example.com")
+        .await
+    {
+        Err(gateway::GatewayError::Conflict(m)) => assert!(m.contains("third@example.com"), "{m}"),
         other => panic!("want a conflict, got {other:?}"),
     }
+    // A bad grant and a bad email are refused with reasons.
     match gateway::register_http(&endpoint, "not-a-grant", None, None).await {
         Err(gateway::GatewayError::InvalidArgument(m)) => assert!(m.contains("400"), "{m}"),
         other => panic!("want 400, got {other:?}"),
@@ -329,6 +375,7 @@ async fn http_registration_makes_working_credentials_and_refuses_bad_input() {
         client.send(req).await.unwrap().status,
         StatusCode::METHOD_NOT_ALLOWED
     );
+    gw.shutdown().await;
     net.shutdown().await;
 }
 
@@ -337,20 +384,36 @@ async fn gateways_keep_their_state_in_postgres() {
     let net = TestNet::start().await.expect("start network");
     let pg = satstore_tests::TempPostgres::start().expect("postgres");
     let mut gateways = Vec::new();
+    let key_dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
         let config = GatewayConfig {
             database_url: Some(pg.url()),
+            data_dir: key_dir.path().to_path_buf(),
+            allow_registration: true,
+            trusted_satellites: vec![net.net().satellite().url().to_string()],
             ..GatewayConfig::default()
         };
-        let listeners = GatewayListeners {
-            s3: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            metrics: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        };
-        gateways.push(
-            gateway::start(config, listeners, uplink::UplinkConfig::default())
-                .await
-                .expect("gateway on postgres"),
-        );
+        gateways.push(start_gateway(config, uplink::UplinkConfig::default()).await);
+    }
+    // A gateway with another share key is refused on that database.
+    let other = tempfile::tempdir().unwrap();
+    let listeners = GatewayListeners {
+        s3: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        metrics: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let refused = gateway::start(
+        GatewayConfig {
+            database_url: Some(pg.url()),
+            data_dir: other.path().to_path_buf(),
+            ..GatewayConfig::default()
+        },
+        listeners,
+        uplink::UplinkConfig::default(),
+    )
+    .await;
+    match refused {
+        Err(e) => assert!(e.to_string().contains("share key"), "{e}"),
+        Ok(_) => panic!("a gateway with another share key started on the database"),
     }
     let (first, second) = (gateways[0].endpoint(), gateways[1].endpoint());
     let grant = net.net().access().serialize();
