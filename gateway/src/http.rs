@@ -444,7 +444,7 @@ fn hex_digit(b: u8) -> Option<u8> {
 /// Decodes %XX escapes (anything else, invalid escapes included, stays as
 /// it is; bytes that do not form UTF-8 become U+FFFD). Works on bytes, so
 /// no input can make it slice inside a character.
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -61,9 +61,7 @@ fn signed_messages() -> Target {
             })
             .to_bytes(),
         sat.keys()
-            .sign(&PingProof {
-                challenge: [5; 32],
-            })
+            .sign(&PingProof { challenge: [5; 32] })
             .to_bytes(),
     ];
     let sat_id = sat.id();
@@ -261,14 +259,11 @@ fn uplink_decoders() -> Target {
     };
     Target {
         name: "uplink-decoders",
-        seeds: vec![
-            meta.encode().expect("encode metadata"),
-            {
-                let mut out = Vec::new();
-                uplink::encryption::path::encode_component(b"photos/2026\x00\xff", &mut out);
-                out
-            },
-        ],
+        seeds: vec![meta.encode().expect("encode metadata"), {
+            let mut out = Vec::new();
+            uplink::encryption::path::encode_component(b"photos/2026\x00\xff", &mut out);
+            out
+        }],
         run: Box::new(|b| {
             let _ = uplink::encryption::metadata::ObjectMetadata::decode(b);
             let _ = uplink::encryption::path::decode_component(b);
