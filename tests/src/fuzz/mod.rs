@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// Feeds one input to a parser.
+pub type Parser = Box<dyn Fn(&[u8]) + Send + Sync>;
+
 /// One parser under test.
 pub struct Target {
     /// Name for the command line and reports.
@@ -25,7 +28,7 @@ pub struct Target {
     /// Valid (or nearly valid) inputs to start from.
     pub seeds: Vec<Vec<u8>>,
     /// Feeds one input to the parser; must not panic, whatever the input.
-    pub run: Box<dyn Fn(&[u8]) + Send + Sync>,
+    pub run: Parser,
 }
 
 /// What a run of one target did.
@@ -173,7 +176,7 @@ pub fn run(target: &Target, budget: Duration, seed: u64) -> Result<Report, Failu
         try_one(&input)?;
         iterations += 1;
         // Keep a few mutants as bases too (depth without coverage).
-        if iterations % 64 == 0 && corpus.len() < 256 {
+        if iterations.is_multiple_of(64) && corpus.len() < 256 {
             corpus.push(input);
         }
     }
