@@ -68,6 +68,12 @@ pub struct GatewayConfig {
     pub body_idle_timeout: Duration,
     /// Log format, `plain` or `json`. Default: `plain`.
     pub log_format: LogFormat,
+    /// PEM certificate chain for HTTPS on `listen`; with `tls_key_file`.
+    /// Default: none (plain HTTP, e.g. behind a TLS-terminating proxy).
+    /// Env: `GATEWAY_TLS_CERT_FILE`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`. Env: `GATEWAY_TLS_KEY_FILE`.
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for GatewayConfig {
@@ -89,14 +95,17 @@ impl Default for GatewayConfig {
             share_key_file: None,
             body_idle_timeout: Duration::from_secs(30),
             log_format: LogFormat::Plain,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
 
 impl GatewayConfig {
     /// Reads `path` (TOML) over the defaults, then applies
-    /// `GATEWAY_DATABASE_URL`, `GATEWAY_DATA_DIR`, `GATEWAY_SHARE_KEY_FILE`
-    /// and `GATEWAY_TRUSTED_SATELLITES`.
+    /// `GATEWAY_DATABASE_URL`, `GATEWAY_DATA_DIR`, `GATEWAY_SHARE_KEY_FILE`,
+    /// `GATEWAY_TRUSTED_SATELLITES`, `GATEWAY_TLS_CERT_FILE` and
+    /// `GATEWAY_TLS_KEY_FILE`.
     pub fn load(path: Option<&Path>) -> Result<Self, GatewayError> {
         let mut config = match path {
             Some(p) => {
@@ -116,6 +125,12 @@ impl GatewayConfig {
         }
         if let Ok(file) = std::env::var("GATEWAY_SHARE_KEY_FILE") {
             config.share_key_file = Some(PathBuf::from(file));
+        }
+        if let Ok(file) = std::env::var("GATEWAY_TLS_CERT_FILE") {
+            config.tls_cert_file = Some(PathBuf::from(file));
+        }
+        if let Ok(file) = std::env::var("GATEWAY_TLS_KEY_FILE") {
+            config.tls_key_file = Some(PathBuf::from(file));
         }
         if let Ok(list) = std::env::var("GATEWAY_TRUSTED_SATELLITES") {
             config.trusted_satellites = list
@@ -157,6 +172,11 @@ impl GatewayConfig {
     /// Checks values that would make the gateway misbehave.
     pub fn validate(&self) -> Result<(), GatewayError> {
         self.trusted()?;
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(GatewayError::InvalidArgument(
+                "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither".into(),
+            ));
+        }
         if self.body_idle_timeout.is_zero() {
             return Err(GatewayError::InvalidArgument(
                 "body_idle_timeout must be positive".into(),

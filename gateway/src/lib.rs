@@ -31,6 +31,7 @@ pub mod server;
 pub mod sharekey;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod trust;
 
 pub use config::GatewayConfig;

@@ -30,9 +30,21 @@ struct Common {
     /// Database URL (sqlite://PATH?mode=rwc or postgres://...).
     #[arg(long)]
     database_url: Option<String>,
+    /// Dial the satellite and nodes in plaintext (a network run with
+    /// --insecure).
+    #[arg(long, env = "GATEWAY_INSECURE")]
+    insecure: bool,
 }
 
 impl Common {
+    /// How the gateway's uplinks dial.
+    fn uplink_config(&self) -> uplink::UplinkConfig {
+        uplink::UplinkConfig {
+            insecure: self.insecure,
+            ..Default::default()
+        }
+    }
+
     fn load(&self) -> anyhow::Result<GatewayConfig> {
         let mut config = GatewayConfig::load(self.config.as_deref()).context("load config")?;
         if let Some(d) = &self.data_dir {
@@ -60,6 +72,12 @@ enum Command {
         /// Log format: plain or json.
         #[arg(long)]
         log_format: Option<LogFormat>,
+        /// PEM certificate chain: serve HTTPS (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Register an access grant as an S3 user and print its credentials
     /// (the secret is shown only once). The grant's satellite must be in
@@ -115,8 +133,14 @@ async fn main() -> anyhow::Result<()> {
             listen,
             metrics_listen,
             log_format,
+            tls_cert,
+            tls_key,
         } => {
             let mut config = common.load()?;
+            if tls_cert.is_some() {
+                config.tls_cert_file = tls_cert;
+                config.tls_key_file = tls_key;
+            }
             if let Some(a) = listen {
                 config.listen = a;
             }
@@ -136,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
             let handle = gateway::start(
                 config,
                 GatewayListeners { s3, metrics },
-                uplink::UplinkConfig::default(),
+                common.uplink_config(),
             )
             .await
             .context("start gateway")?;
@@ -155,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             let config = common.load()?;
             let trusted = config.trusted().context("trusted_satellites")?;
             let store = open_store(&config).await?;
-            let registrar = Registrar::new(store.clone(), trusted, uplink::UplinkConfig::default());
+            let registrar = Registrar::new(store.clone(), trusted, common.uplink_config());
             let creds = registrar
                 .register(&Registration {
                     grant: access.trim(),

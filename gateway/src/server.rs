@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uplink::UplinkConfig;
 
 use crate::config::GatewayConfig;
+use crate::tls::Io;
 use crate::error::GatewayError;
 use crate::host::Domains;
 use crate::http::{Handler, PeerAddr, RecordOperation};
@@ -34,6 +35,7 @@ pub struct GatewayListeners {
 /// A running gateway.
 pub struct GatewayHandle {
     addr: SocketAddr,
+    https: bool,
     metrics_addr: SocketAddr,
     gateway: Gateway,
     shutdown: CancellationToken,
@@ -53,7 +55,8 @@ impl GatewayHandle {
 
     /// `http://addr` for S3 clients.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The gateway's state (for registering users in-process).
@@ -131,6 +134,11 @@ pub async fn start(
         shutdown.clone(),
     );
     let header_timeout = config.header_timeout;
+    let tls = match (&config.tls_cert_file, &config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let https = tls.is_some();
     let token = shutdown.clone();
     let listener = listeners.s3;
     let accept_task = tokio::spawn(async move {
@@ -148,7 +156,24 @@ pub async fn start(
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
             let token = token.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
+                let io = match tls {
+                    None => Io::Plain(stream),
+                    Some(tls) => {
+                        match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                            Ok(Ok(s)) => Io::Tls(Box::new(s)),
+                            Ok(Err(e)) => {
+                                tracing::debug!(peer = %peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(peer = %peer, "TLS handshake timed out");
+                                return;
+                            }
+                        }
+                    }
+                };
                 let service = hyper::service::service_fn(move |mut req: http::Request<_>| {
                     req.extensions_mut().insert(PeerAddr(peer));
                     handler.clone().handle(req)
@@ -160,7 +185,7 @@ pub async fn start(
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
                     .keep_alive(true);
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let conn = builder.serve_connection(TokioIo::new(io), service);
                 tokio::select! {
                     r = conn => if let Err(e) = r {
                         tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
@@ -174,6 +199,7 @@ pub async fn start(
     tracing::info!(%addr, %metrics_addr, "gateway started");
     Ok(GatewayHandle {
         addr,
+        https,
         metrics_addr,
         gateway,
         shutdown,
