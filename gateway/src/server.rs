@@ -15,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 use uplink::UplinkConfig;
 
 use crate::config::GatewayConfig;
-use crate::tls::Io;
 use crate::error::GatewayError;
 use crate::host::Domains;
 use crate::http::{Handler, PeerAddr, RecordOperation};
@@ -23,6 +22,7 @@ use crate::metrics::GatewayMetrics;
 use crate::ratelimit::RateLimiter;
 use crate::state::Gateway;
 use crate::store::Store;
+use crate::tls::Io;
 
 /// Pre-bound sockets of a gateway.
 pub struct GatewayListeners {

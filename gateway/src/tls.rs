@@ -21,7 +21,11 @@ pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, Gatewa
         .collect::<Result<_, _>>()
         .map_err(|e| bad("parse TLS certificate", cert_file, &e))?;
     if certs.is_empty() {
-        return Err(bad("TLS certificate", cert_file, &"no certificate in the file"));
+        return Err(bad(
+            "TLS certificate",
+            cert_file,
+            &"no certificate in the file",
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(key_file)
         .map_err(|e| bad("read TLS private key", key_file, &e))?;

@@ -32,7 +32,11 @@ async fn https_when_configured_and_only_https() {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_file, pem("CERTIFICATE", cert.cert.der())).unwrap();
-    std::fs::write(&key_file, pem("PRIVATE KEY", &cert.signing_key.serialize_der())).unwrap();
+    std::fs::write(
+        &key_file,
+        pem("PRIVATE KEY", &cert.signing_key.serialize_der()),
+    )
+    .unwrap();
     let config = GatewayConfig {
         data_dir: dir.path().join("gw"),
         tls_cert_file: Some(cert_file.clone()),

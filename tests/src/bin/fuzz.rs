@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use satstore_tests::fuzz;
 
+/// The target that talks to a live gateway.
+const NETWORK: &str = "gateway-http";
+
 fn main() -> std::process::ExitCode {
     let mut seconds = 5u64;
     let mut seed: u64 = rand::random();
@@ -41,17 +44,28 @@ fn main() -> std::process::ExitCode {
             }
         }
     }
-    let targets = fuzz::targets::all();
+    let mut targets = fuzz::targets::all();
     if list {
         for t in &targets {
             println!("{}", t.name);
         }
+        println!("{NETWORK}");
         return std::process::ExitCode::SUCCESS;
     }
     for n in &names {
-        if !targets.iter().any(|t| t.name == n) {
+        if n != NETWORK && !targets.iter().any(|t| t.name == n) {
             eprintln!("error: no fuzz target named {n:?} (see --list)");
             return std::process::ExitCode::from(2);
+        }
+    }
+    if names.is_empty() || names.iter().any(|n| n == NETWORK) {
+        // The one target that needs a running network (a localnet here).
+        match fuzz::gateway::http_requests() {
+            Ok(t) => targets.push(t),
+            Err(e) => {
+                eprintln!("error: start the network for {NETWORK}: {e:#}");
+                return std::process::ExitCode::FAILURE;
+            }
         }
     }
     // Panics are the findings: report them once, below, not from the hook.

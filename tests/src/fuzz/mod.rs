@@ -213,6 +213,14 @@ mod tests {
     }
 
     #[test]
+    fn every_offline_target_survives_a_short_run() {
+        for t in targets::all() {
+            let r = run(&t, Duration::from_millis(200), 1).unwrap_or_else(|f| panic!("{f}"));
+            assert!(r.iterations > t.seeds.len() as u64, "{}", r.name);
+        }
+    }
+
+    #[test]
     fn mutations_stay_small_and_vary() {
         let mut rng = StdRng::seed_from_u64(1);
         let seed = vec![0u8; 100];
