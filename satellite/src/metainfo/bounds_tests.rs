@@ -49,13 +49,26 @@ async fn segment_sizes_cannot_lie_or_overflow() {
         .client
         .commit_object(pb::CommitObjectRequest {
             header: sat.header(),
-            stream_id: b.stream_id,
+            stream_id: b.stream_id.clone(),
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(done.object.unwrap().plain_size, 32);
+    let first = done.object.unwrap();
+    assert_eq!(first.plain_size, 32);
+    // A retried CommitObject (its reply was lost) answers the same object.
+    let again = sat
+        .client
+        .commit_object(pb::CommitObjectRequest {
+            header: sat.header(),
+            stream_id: b.stream_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("a retried commit succeeds")
+        .into_inner();
+    assert_eq!(again.object.unwrap(), first);
     sat.handle.shutdown().await;
 }
 

@@ -257,6 +257,16 @@ async fn parts_commit_of_a_subset_and_offsets() {
         .object
         .unwrap();
     assert_eq!((o.plain_size, o.segment_count), (139, 3));
+    // A retry after a lost reply answers the same object and changes nothing.
+    let again = sat
+        .client
+        .commit_multipart_upload(commit_req(&sat, key, &id, vec![1, 3], 139))
+        .await
+        .expect("a retried commit succeeds")
+        .into_inner()
+        .object
+        .unwrap();
+    assert_eq!(again, o);
 
     let d = sat
         .client
