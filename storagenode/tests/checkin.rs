@@ -13,7 +13,6 @@ use satstore_proto::piecestore::contact_client::ContactClient;
 use satstore_proto::piecestore::{DownloadRequest, PingRequest};
 use satstore_transport::{AcceptLimits, Dialer, PeerInfo, Security, ServerTls};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
@@ -166,14 +165,7 @@ async fn metrics_endpoint_reports_domain_metrics() {
     );
     assert!(upload(&mut c, msgs).await.is_err());
 
-    let mut conn = tokio::net::TcpStream::connect(node.metrics_addr())
-        .await
-        .unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut body = String::new();
-    conn.read_to_string(&mut body).await.unwrap();
+    let body = metrics_text(&node).await;
     for needle in [
         "storagenode_pieces_stored 1",
         "storagenode_used_space_bytes 1000",

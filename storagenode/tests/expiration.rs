@@ -10,19 +10,7 @@ use std::time::{Duration, Instant};
 use satstore_common::time::now_unix;
 use satstore_common::{Identity, PieceAction, PieceId};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
-
-/// Reads the node's `/metrics` page.
-async fn scrape(addr: std::net::SocketAddr) -> String {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut body = String::new();
-    conn.read_to_string(&mut body).await.unwrap();
-    body
-}
 
 #[tokio::test]
 async fn sweep_deletes_expired_pieces_and_keeps_the_others() {
@@ -113,7 +101,7 @@ async fn sweep_deletes_expired_pieces_and_keeps_the_others() {
         .collect();
     assert_eq!(got, kept_data);
 
-    let body = scrape(node.metrics_addr()).await;
+    let body = metrics_text(&node).await;
     for needle in [
         "storagenode_expired_pieces_deleted_total 1",
         "storagenode_pieces_stored 1",

@@ -12,12 +12,12 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use satstore_common::{Identity, NodeId, NodeUrl};
 use thiserror::Error;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::cert::IdentityCert;
+use crate::stream::MaybeTls;
 use crate::verify::{PinnedServer, WrongPeer};
 use crate::{ALPN_H2, Security, TransportError, provider};
 
@@ -209,13 +209,13 @@ impl tower::Service<http::Uri> for Connector {
             let tcp = TcpStream::connect(&this.address).await?;
             tcp.set_nodelay(true)?;
             let stream = match this.tls {
-                None => ClientStream::Plain(tcp),
+                None => MaybeTls::Plain(tcp),
                 Some(tls) => {
                     // The name is not checked (the id is the pin); it only
                     // has to be a valid SNI value.
                     let name = ServerName::try_from("satstore").map_err(io::Error::other)?;
                     let stream = tls.connect(name, tcp).await.map_err(clarify)?;
-                    ClientStream::Tls(Box::new(stream))
+                    MaybeTls::Tls(Box::new(stream))
                 }
             };
             Ok(TokioIo::new(stream))
@@ -223,68 +223,5 @@ impl tower::Service<http::Uri> for Connector {
     }
 }
 
-/// A client connection, plaintext or TLS.
-pub enum ClientStream {
-    /// Insecure mode.
-    Plain(TcpStream),
-    /// TLS pinned to the dialed id.
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for ClientStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ClientStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            ClientStream::Plain(s) => s.is_write_vectored(),
-            ClientStream::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+/// A client connection, plaintext or TLS pinned to the dialed id.
+pub type ClientStream = MaybeTls<tokio_rustls::client::TlsStream<TcpStream>>;

@@ -15,14 +15,17 @@
 //! - [`server`]: accepted connections for tonic (handshakes bounded in time
 //!   and number).
 //! - [`dial`]: the [`Dialer`] every client uses.
+//! - [`stream`]: a connection that is plain or TLS, as one I/O type.
 
 pub mod cert;
 pub mod dial;
 pub mod server;
+pub mod stream;
 pub mod verify;
 
 pub use dial::{DialError, Dialer};
 pub use server::{AcceptLimits, Conn, PeerInfo, ServerTls, incoming};
+pub use stream::MaybeTls;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::cert::{IdentityCert, peer_id};
+use crate::stream::MaybeTls;
 use crate::verify::OptionalClientIdentity;
 use crate::{ALPN_H2, TransportError, provider};
 
@@ -83,15 +84,10 @@ impl PeerInfo {
     }
 }
 
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
-}
-
 /// One accepted connection. Holds its slot of
 /// [`AcceptLimits::max_connections`] until dropped.
 pub struct Conn {
-    stream: Stream,
+    stream: MaybeTls<tokio_rustls::server::TlsStream<TcpStream>>,
     info: PeerInfo,
     _slot: OwnedSemaphorePermit,
 }
@@ -109,10 +105,7 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().stream {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
     }
 }
 
@@ -122,10 +115,7 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().stream {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -133,31 +123,19 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().stream {
-            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        match &self.stream {
-            Stream::Plain(s) => s.is_write_vectored(),
-            Stream::Tls(s) => s.is_write_vectored(),
-        }
+        self.stream.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().stream {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().stream {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
@@ -215,7 +193,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             let conn = match tls {
                 None => Conn {
-                    stream: Stream::Plain(tcp),
+                    stream: MaybeTls::Plain(tcp),
                     info: PeerInfo {
                         remote_addr: Some(remote),
                         peer_id: None,
@@ -245,7 +223,7 @@ async fn accept_loop(
                         .and_then(|c| c.first())
                         .and_then(peer_id);
                     Conn {
-                        stream: Stream::Tls(Box::new(stream)),
+                        stream: MaybeTls::Tls(Box::new(stream)),
                         info: PeerInfo {
                             remote_addr: Some(remote),
                             peer_id,

@@ -362,30 +362,13 @@ impl Store {
             .collect()
     }
 
-    /// Positions and sizes of every segment of a stream (for a commit).
+    /// Positions and sizes of every segment of a stream (for a commit: its
+    /// segments' offsets are still unset, so every range covers them).
     pub async fn segment_sizes(
         &self,
         stream_id: &[u8; 16],
     ) -> Result<Vec<SegmentLayout>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, plain_offset, plain_size, encrypted_size, \
-             CASE WHEN inline_data IS NULL THEN 0 ELSE 1 END AS is_inline \
-             FROM segments WHERE stream_id = $1 ORDER BY position",
-        )
-        .bind(stream_id.to_vec())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SegmentLayout {
-                    position: SegmentPosition::decode(r.try_get("position")?),
-                    plain_offset: r.try_get("plain_offset")?,
-                    plain_size: r.try_get("plain_size")?,
-                    encrypted_size: r.try_get("encrypted_size")?,
-                    inline: r.try_get::<i64, _>("is_inline")? != 0,
-                })
-            })
-            .collect()
+        self.segment_layout(stream_id, i64::MIN, i64::MAX).await
     }
 
     /// All segments of a stream in position order.
