@@ -139,6 +139,17 @@ mod tests {
     }
 
     #[test]
+    fn a_new_identity_meets_the_difficulty_asked() {
+        let dir = std::env::temp_dir().join(format!("ident-{}", rand::random::<u64>()));
+        let id = Identity::load_or_create_with_difficulty(&dir, 8).unwrap();
+        assert!(id.id().difficulty() >= 8);
+        // Loaded as it is afterwards, whatever is asked.
+        let again = Identity::load_or_create_with_difficulty(&dir, 30).unwrap();
+        assert_eq!(again.id(), id.id());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn key_file_is_private_to_its_owner() {
         use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("ident-{}", rand::random::<u64>()));
