@@ -123,12 +123,19 @@ impl PieceDeleter {
     }
 }
 
+/// Connection timeout of a node's shared channel (the whole call is
+/// bounded by the deleter's timeout too).
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+
 async fn delete_on_node(
     dialer: &Dialer,
     url: &NodeUrl,
     limits: Vec<SignedMessage>,
 ) -> Result<(), String> {
-    let mut client = PiecestoreClient::new(dialer.dial(url).await.map_err(|e| e.to_string())?);
+    let channel = dialer
+        .shared(url, DIAL_TIMEOUT)
+        .map_err(|e| e.to_string())?;
+    let mut client = PiecestoreClient::new(channel);
     for limit in limits {
         client
             .delete(DeleteRequest {

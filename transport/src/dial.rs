@@ -7,6 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -36,12 +37,17 @@ pub enum DialError {
     Connect { url: String, reason: String },
 }
 
-/// Opens channels to peers. Cheap to clone.
+/// Most shared channels one dialer keeps (one per peer); the cache starts
+/// over when full.
+const MAX_SHARED_CHANNELS: usize = 4096;
+
+/// Opens channels to peers. Cheap to clone (clones share their caches).
 #[derive(Clone)]
 pub struct Dialer {
     security: Security,
     identity: Option<Arc<IdentityCert>>,
     configs: Arc<Mutex<HashMap<NodeId, Arc<rustls::ClientConfig>>>>,
+    channels: Arc<Mutex<HashMap<NodeUrl, Channel>>>,
 }
 
 impl std::fmt::Debug for Dialer {
@@ -49,7 +55,7 @@ impl std::fmt::Debug for Dialer {
         f.debug_struct("Dialer")
             .field("security", &self.security)
             .field("identity", &self.identity.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,6 +66,7 @@ impl Dialer {
             security,
             identity: None,
             configs: Arc::default(),
+            channels: Arc::default(),
         }
     }
 
@@ -74,6 +81,7 @@ impl Dialer {
             security,
             identity,
             configs: Arc::default(),
+            channels: Arc::default(),
         })
     }
 
@@ -105,6 +113,31 @@ impl Dialer {
     /// A channel to `endpoint` that connects on first use (and reconnects).
     pub fn connect_lazy(&self, url: &NodeUrl, endpoint: Endpoint) -> Result<Channel, DialError> {
         Ok(endpoint.connect_with_connector_lazy(self.connector(url)?))
+    }
+
+    /// The channel this dialer shares for `url`: one HTTP/2 connection per
+    /// peer, made on first use (within `connect_timeout`) and remade after
+    /// a failure, carrying every call to that peer as its own stream. A
+    /// handshake per piece transfer would cost more than the transfer of a
+    /// small piece. Channels live on the tokio runtime that first used
+    /// them: keep a dialer within one runtime.
+    pub fn shared(&self, url: &NodeUrl, connect_timeout: Duration) -> Result<Channel, DialError> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = channels.get(url) {
+            return Ok(c.clone());
+        }
+        let endpoint = self
+            .endpoint(url)?
+            .connect_timeout(connect_timeout)
+            .tcp_keepalive(Some(Duration::from_secs(60)))
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20));
+        let channel = self.connect_lazy(url, endpoint)?;
+        if channels.len() >= MAX_SHARED_CHANNELS {
+            channels.clear();
+        }
+        channels.insert(url.clone(), channel.clone());
+        Ok(channel)
     }
 
     /// Connects to `url` with default endpoint settings.

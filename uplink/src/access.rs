@@ -181,7 +181,8 @@ pub async fn config_request_access_with_passphrase(
             "the encryption passphrase is empty".into(),
         ));
     }
-    let metainfo = Metainfo::connect(&satellite, &api_key, config)?;
+    let dialer = crate::dial::project_dialer(config);
+    let metainfo = Metainfo::connect(&satellite, &api_key, config, &dialer)?;
     let info = metainfo
         .project_info(pb::ProjectInfoRequest { header: None })
         .await?;

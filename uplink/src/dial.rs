@@ -15,34 +15,19 @@ use tonic::transport::Channel;
 use crate::config::UplinkConfig;
 
 /// How this client dials peers: TLS pinned to the id of every
-/// `id@host:port` it dials (or plaintext when insecure), within a timeout.
-#[derive(Clone, Copy, Debug)]
+/// `id@host:port` it dials (or plaintext when insecure), over the
+/// project's shared connections, within a connection timeout.
+#[derive(Clone, Debug)]
 pub(crate) struct DialOptions {
     /// Connection timeout.
     pub timeout: Duration,
-    /// Plaintext instead of TLS.
-    pub insecure: bool,
+    /// The project's dialer (one connection per node, reused).
+    pub dialer: Dialer,
 }
 
-impl From<&UplinkConfig> for DialOptions {
-    fn from(c: &UplinkConfig) -> Self {
-        DialOptions {
-            timeout: c.dial_timeout,
-            insecure: c.insecure,
-        }
-    }
-}
-
-/// The process-wide dialer for `insecure` (one per mode, so TLS sessions
-/// are resumed across projects and transfers).
-pub(crate) fn dialer(insecure: bool) -> &'static Dialer {
-    static TLS: std::sync::OnceLock<Dialer> = std::sync::OnceLock::new();
-    static PLAIN: std::sync::OnceLock<Dialer> = std::sync::OnceLock::new();
-    if insecure {
-        PLAIN.get_or_init(|| Dialer::anonymous(Security::Insecure))
-    } else {
-        TLS.get_or_init(|| Dialer::anonymous(Security::Tls))
-    }
+/// A project's dialer for `config` (TLS unless `config.insecure`).
+pub(crate) fn project_dialer(config: &UplinkConfig) -> Dialer {
+    Dialer::anonymous(Security::from_insecure(config.insecure))
 }
 
 /// Why one piece transfer failed; the segment logic drops that piece and
@@ -59,25 +44,38 @@ pub(crate) enum PieceError {
     Timeout { node: String, timeout: Duration },
 }
 
-/// Connects to a storage node's Piecestore service within the timeout.
-pub(crate) async fn piecestore(
+impl PieceError {
+    /// The failure of a call to `node`: a connection that could not be
+    /// made (the status carries a transport error as its source) is a dial
+    /// failure; anything else is the node's answer.
+    pub(crate) fn from_status(node: &str, status: tonic::Status) -> Self {
+        if status.code() == tonic::Code::Unavailable && std::error::Error::source(&status).is_some()
+        {
+            return PieceError::Dial {
+                node: node.to_string(),
+                reason: status.message().to_string(),
+            };
+        }
+        PieceError::Rpc {
+            node: node.to_string(),
+            status,
+        }
+    }
+}
+
+/// The Piecestore service of a storage node, over the project's shared
+/// connection to it (made within the timeout on first use).
+pub(crate) fn piecestore(
     node: &NodeUrl,
-    opts: DialOptions,
+    opts: &DialOptions,
 ) -> Result<PiecestoreClient<Channel>, PieceError> {
-    let dial_err = |reason: String| PieceError::Dial {
-        node: node.to_string(),
-        reason,
-    };
-    let dialer = dialer(opts.insecure);
-    let endpoint = dialer
-        .endpoint(node)
-        .map_err(|e| dial_err(e.to_string()))?
-        .connect_timeout(opts.timeout);
-    let channel = match tokio::time::timeout(opts.timeout, dialer.connect(node, endpoint)).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(dial_err(e.to_string())),
-        Err(_) => return Err(dial_err(format!("timed out after {:?}", opts.timeout))),
-    };
+    let channel = opts
+        .dialer
+        .shared(node, opts.timeout)
+        .map_err(|e| PieceError::Dial {
+            node: node.to_string(),
+            reason: e.to_string(),
+        })?;
     Ok(PiecestoreClient::new(channel))
 }
 

@@ -53,8 +53,8 @@ impl Metainfo {
         satellite: &NodeUrl,
         api_key: &ApiKey,
         config: &UplinkConfig,
+        dialer: &satstore_transport::Dialer,
     ) -> Result<Self> {
-        let dialer = crate::dial::dialer(config.insecure);
         let endpoint = dialer
             .endpoint(satellite)
             .map_err(|e| {

@@ -106,7 +106,7 @@ async fn run(
         return Ok(());
     }
     let size = end - offset;
-    let mut client = dial::piecestore(&a.node, p.dial).await?;
+    let mut client = dial::piecestore(&a.node, &p.dial)?;
     let mut schedule = OrderSchedule::new(size.min(a.limit.limit));
     let order = schedule.cover(2 * HASH_CHUNK_SIZE).map(|amount| {
         satstore_proto::common::Signed::from(sign_order(&p.key, a.limit.serial_number, amount))
@@ -122,10 +122,7 @@ async fn run(
         .send(first)
         .await
         .expect("receiver is alive: the stream was not handed out yet");
-    let rpc = |status| PieceError::Rpc {
-        node: node.clone(),
-        status,
-    };
+    let rpc = |status| PieceError::from_status(&node, status);
     let mut stream = client
         .download(ReceiverStream::new(req_rx))
         .await
@@ -138,10 +135,7 @@ async fn run(
                 node: node.clone(),
                 reason: "stream ended early".into(),
             }),
-            Ok(Err(status)) => Err(PieceError::Rpc {
-                node: node.clone(),
-                status,
-            }),
+            Ok(Err(status)) => Err(PieceError::from_status(&node, status)),
             Err(_) => Err(PieceError::Timeout {
                 node: node.clone(),
                 timeout: p.message_timeout,

@@ -57,7 +57,7 @@ async fn run(
         node: node.clone(),
         reason,
     };
-    let mut client = dial::piecestore(&a.node, dial_opts).await?;
+    let mut client = dial::piecestore(&a.node, &dial_opts)?;
     let (tx, rx) = mpsc::channel::<UploadRequest>(4);
     let first = UploadRequest {
         limit: Some(satstore_proto::common::Signed::from(a.signed.clone())),
@@ -117,7 +117,7 @@ async fn run(
     drop(tx);
     let response = match (&mut call).await {
         Ok(Ok(r)) => r.into_inner(),
-        Ok(Err(status)) => return Err(PieceError::Rpc { node, status }),
+        Ok(Err(status)) => return Err(PieceError::from_status(&node, status)),
         Err(e) => return Err(bad(format!("upload task failed: {e}"))),
     };
     let signed = response

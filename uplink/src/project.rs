@@ -20,6 +20,18 @@ pub(crate) struct ProjectInner {
     pub(crate) access: Access,
     pub(crate) config: UplinkConfig,
     pub(crate) metainfo: Metainfo,
+    /// Dials the nodes (and the satellite), one shared connection each.
+    pub(crate) dialer: satstore_transport::Dialer,
+}
+
+impl ProjectInner {
+    /// How piece transfers of this project dial the nodes.
+    pub(crate) fn dial_options(&self) -> crate::dial::DialOptions {
+        crate::dial::DialOptions {
+            timeout: self.config.dial_timeout,
+            dialer: self.dialer.clone(),
+        }
+    }
 }
 
 /// A project on one satellite, opened from an [`Access`]. Cheap to clone.
@@ -59,12 +71,14 @@ fn bucket_of(b: Option<pb::BucketInfo>, name: &str) -> Bucket {
 
 impl Project {
     pub(crate) fn open(access: Access, config: UplinkConfig) -> Result<Self> {
-        let metainfo = Metainfo::connect(&access.satellite, &access.api_key, &config)?;
+        let dialer = crate::dial::project_dialer(&config);
+        let metainfo = Metainfo::connect(&access.satellite, &access.api_key, &config, &dialer)?;
         Ok(Project {
             inner: Arc::new(ProjectInner {
                 access,
                 config,
                 metainfo,
+                dialer,
             }),
         })
     }

@@ -48,7 +48,7 @@ pub(crate) async fn download_segment(
     let params = PieceDownloadParams {
         satellite,
         key: convert::piece_key(&resp.piece_private_key)?,
-        dial: (&project.config).into(),
+        dial: project.dial_options(),
         message_timeout: project.config.message_timeout,
         depth: project.config.piece_channel_depth,
     };

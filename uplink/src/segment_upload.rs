@@ -71,6 +71,7 @@ impl SegmentUpload {
         metainfo: &Metainfo,
         satellite: &NodeId,
         config: &UplinkConfig,
+        dial: &crate::dial::DialOptions,
         stream_id: &[u8],
         part: u32,
         index: u32,
@@ -104,7 +105,7 @@ impl SegmentUpload {
             let (tx, rx) = mpsc::channel(config.piece_channel_depth.max(1));
             let piece_num = limit.piece_num;
             let node_id = limit.node.id;
-            let task = AbortOnDrop::spawn(upload_piece(limit, key.clone(), rx, config.into()));
+            let task = AbortOnDrop::spawn(upload_piece(limit, key.clone(), rx, dial.clone()));
             pieces.push(PieceSlot {
                 piece_num,
                 node_id,

@@ -136,6 +136,7 @@ impl SegmentWriter {
             &p.metainfo,
             &p.access.satellite.id,
             &p.config,
+            &p.dial_options(),
             &self.stream_id,
             self.part,
             self.index,

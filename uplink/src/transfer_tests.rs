@@ -62,10 +62,7 @@ fn params(s: &Setup) -> PieceDownloadParams {
     PieceDownloadParams {
         satellite: s.sat.public_key().node_id(),
         key: s.piece_key.clone(),
-        dial: crate::dial::DialOptions {
-            timeout: Duration::from_secs(5),
-            insecure: false,
-        },
+        dial: opts(5),
         message_timeout: Duration::from_secs(5),
         depth: 2,
     }
@@ -74,7 +71,7 @@ fn params(s: &Setup) -> PieceDownloadParams {
 fn opts(secs: u64) -> crate::dial::DialOptions {
     crate::dial::DialOptions {
         timeout: Duration::from_secs(secs),
-        insecure: false,
+        dialer: satstore_transport::Dialer::anonymous(satstore_transport::Security::Tls),
     }
 }
 
