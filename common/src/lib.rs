@@ -16,6 +16,7 @@
 //! - [`macaroon`]: API keys as HMAC-chained macaroons.
 //! - [`nodeurl`]: `nodeid@host:port` addresses.
 //! - [`config`]: sizes and durations in config files.
+//! - [`ratelimit`]: per-key token buckets.
 //! - [`telemetry`]: tracing init and the `/metrics` HTTP endpoint.
 
 pub mod codec;
@@ -29,6 +30,7 @@ pub mod macaroon;
 pub mod nodeurl;
 pub mod orders;
 pub mod piece;
+pub mod ratelimit;
 pub mod signing;
 pub mod telemetry;
 pub mod time;

@@ -2,62 +2,27 @@
 //! clients together (for registration: a client with many addresses still
 //! meets the global bucket).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// One bucket: `tokens` refilled at `per_minute` per minute, up to
-/// `per_minute`.
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn full(capacity: f64, now: Instant) -> Self {
-        Bucket {
-            tokens: capacity,
-            at: now,
-        }
-    }
-
-    /// Takes one token; the wait until one is available otherwise.
-    fn take(&mut self, capacity: f64, now: Instant) -> Result<(), Duration> {
-        let per_sec = capacity / 60.0;
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * per_sec).min(capacity);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / per_sec))
-        }
-    }
-}
+use satstore_common::ratelimit::RateLimiter as Buckets;
 
 /// Limits events per client address and overall.
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_client: f64,
-    overall: f64,
-    state: Mutex<(Bucket, HashMap<IpAddr, Bucket>)>,
+    per_client: Buckets<IpAddr>,
+    overall: Buckets<()>,
 }
 
-/// Addresses remembered at most (old entries are dropped beyond it).
-const MAX_CLIENTS: usize = 10_000;
-
 impl RateLimiter {
-    /// `per_minute` events per client address, ten times that overall.
+    /// `per_minute` events per client address, ten times that overall
+    /// (bursts of as many).
     pub fn new(per_minute: u32) -> Self {
-        let per_client = f64::from(per_minute.max(1));
-        let overall = per_client * 10.0;
+        let per_minute = per_minute.max(1);
+        let overall = per_minute.saturating_mul(10);
         RateLimiter {
-            per_client,
-            overall,
-            state: Mutex::new((Bucket::full(overall, Instant::now()), HashMap::new())),
+            per_client: Buckets::new(per_minute, per_minute),
+            overall: Buckets::new(overall, overall),
         }
     }
 
@@ -67,29 +32,8 @@ impl RateLimiter {
     }
 
     fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let Ok(mut guard) = self.state.lock() else {
-            return Err(Duration::from_secs(60));
-        };
-        let (overall, clients) = &mut *guard;
-        if clients.len() >= MAX_CLIENTS && !clients.contains_key(&client) {
-            let cap = self.per_client;
-            clients.retain(|_, b| {
-                now.saturating_duration_since(b.at).as_secs_f64() < 60.0 * (cap - b.tokens) / cap
-            });
-            if clients.len() >= MAX_CLIENTS {
-                clients.clear();
-            }
-        }
-        let mine = clients
-            .entry(client)
-            .or_insert_with(|| Bucket::full(self.per_client, now));
-        // Check the client's bucket on a copy first: a refused event takes
-        // no token from anyone.
-        let mut trial = *mine;
-        trial.take(self.per_client, now)?;
-        overall.take(self.overall, now)?;
-        *mine = trial;
-        Ok(())
+        self.per_client.check_at(client, now)?;
+        self.overall.check_at((), now)
     }
 }
 

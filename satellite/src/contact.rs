@@ -33,9 +33,9 @@ use tracing::Instrument;
 
 use crate::error::{SatelliteError, invalid};
 use crate::metrics::SatelliteMetrics;
-use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::store::nodes::CheckIn;
+use satstore_common::ratelimit::RateLimiter;
 
 /// Largest accepted difference between a check-in timestamp and our clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 600;

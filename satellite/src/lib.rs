@@ -13,7 +13,6 @@
 //! - [`metainfo`]: the `Metainfo` gRPC service (buckets, objects, segments).
 //! - [`deleter`]: best-effort piece deletion on the nodes.
 //! - [`chores`]: background cleanup of expired and zombie pending objects.
-//! - [`ratelimit`]: per-key token buckets (check-ins).
 //! - [`revocation`]: API-key revocation (by a key's holder or the operator).
 //! - [`admin`]: projects and API keys (create, list, revoke, delete) for
 //!   the CLI, localnet and tests.
@@ -34,7 +33,6 @@ pub mod metrics;
 pub mod orders;
 pub mod overlay;
 pub mod peer;
-pub mod ratelimit;
 pub mod revocation;
 pub mod store;
 pub mod tokens;

@@ -1,21 +1,29 @@
-//! Token buckets keyed by who asks (a node id, an IP address): cheap
-//! protection for calls that make the satellite work for strangers, like
-//! the check-in's dial-back.
+//! Token buckets keyed by who asks (an IP address, a node id): cheap
+//! protection for calls that make a service work for strangers (the
+//! satellite's check-in dial-back, the gateway's registration).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Most keys remembered; when full, the map starts over (every key gets a
-/// full bucket again), which bounds memory whatever the key space.
+/// Keys remembered at most: beyond it, keys whose bucket has refilled are
+/// forgotten (they would start full anyway), and if that is not enough the
+/// map starts over. Memory stays bounded whatever the key space.
 const MAX_KEYS: usize = 65_536;
 
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
 /// `per_minute` calls per key and minute, in bursts of up to `burst`.
+#[derive(Debug)]
 pub struct RateLimiter<K> {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 impl<K: Eq + Hash> RateLimiter<K> {
@@ -33,20 +41,30 @@ impl<K: Eq + Hash> RateLimiter<K> {
         self.check_at(key, Instant::now())
     }
 
-    fn check_at(&self, key: K, now: Instant) -> Result<(), Duration> {
+    /// [`RateLimiter::check`] at time `now` (for tests).
+    pub fn check_at(&self, key: K, now: Instant) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_KEYS && !buckets.contains_key(&key) {
-            buckets.clear();
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
+            });
+            if buckets.len() >= MAX_KEYS {
+                buckets.clear();
+            }
         }
-        let (tokens, last) = buckets.entry(key).or_insert((self.burst, now));
-        let elapsed = now.saturating_duration_since(*last).as_secs_f64();
-        *tokens = (*tokens + elapsed * self.per_second).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        let b = buckets.entry(key).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.per_second).min(self.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
             Ok(())
         } else if self.per_second > 0.0 {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / self.per_second))
         } else {
             Err(Duration::MAX)
         }
@@ -71,5 +89,15 @@ mod tests {
         // One token back per second.
         l.check_at("a", t0 + Duration::from_millis(1100)).unwrap();
         assert!(l.check_at("a", t0 + Duration::from_millis(1100)).is_err());
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let l = RateLimiter::new(60, 1);
+        let t0 = Instant::now();
+        for i in 0..(MAX_KEYS as u64 + 10) {
+            l.check_at(i, t0).unwrap();
+        }
+        assert!(l.buckets.lock().unwrap().len() <= MAX_KEYS);
     }
 }
