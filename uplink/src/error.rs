@@ -135,6 +135,14 @@ impl UplinkError {
     pub(crate) fn from_status(status: &tonic::Status, subject: Subject) -> Self {
         use tonic::Code;
         let msg = status.message().to_string();
+        // The connection itself failed (the status carries a transport
+        // error): never the satellite's answer.
+        if std::error::Error::source(status).is_some() {
+            return Self::Unavailable(format!(
+                "connection to the satellite failed: {msg} (a network run with --insecure \
+                 needs --insecure / UPLINK_INSECURE on the client too, and the other way round)"
+            ));
+        }
         let lower = msg.to_ascii_lowercase();
         match status.code() {
             Code::NotFound if lower.contains("multipart upload") => Self::UploadNotFound(msg),
