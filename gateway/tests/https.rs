@@ -1,5 +1,6 @@
 //! HTTPS on the S3 listener: with a certificate and key the gateway speaks
 //! TLS (and nothing else); a half configuration is refused at start.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -254,6 +254,10 @@ impl Localnet {
     }
 
     /// The S3 gateway.
+    #[allow(
+        clippy::expect_used,
+        reason = "documented panic: only while the network is being restarted"
+    )]
     pub fn gateway(&self) -> &GatewayHandle {
         self.gateway
             .as_ref()
@@ -304,6 +308,10 @@ impl Localnet {
     }
 
     /// The satellite; panics only if called while it is being restarted.
+    #[allow(
+        clippy::expect_used,
+        reason = "documented panic: only while the satellite is being restarted"
+    )]
     pub fn satellite(&self) -> &SatelliteHandle {
         self.satellite
             .as_ref()

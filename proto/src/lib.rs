@@ -1,7 +1,7 @@
 //! The wire contracts of Satstore: protobuf messages and tonic clients and
 //! servers generated from `proto/*.proto`. Nothing else lives here.
 
-#![allow(clippy::all, missing_docs)]
+#![allow(clippy::all, missing_docs, unused_qualifications)]
 
 /// Shared messages: signed envelopes, redundancy, request headers.
 pub mod common {

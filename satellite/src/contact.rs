@@ -267,7 +267,7 @@ impl Node for NodeService {
             .into_inner()
             .info
             .ok_or_else(|| Status::invalid_argument("check-in carries no signed info"))?;
-        let info = satstore_common::SignedMessage::from(info);
+        let info = SignedMessage::from(info);
         let node_id = PublicKey::from_slice(&info.signer)
             .map(|k| k.node_id().to_string())
             .unwrap_or_default();

@@ -192,7 +192,7 @@ mod tests {
             self.limits
                 .lock()
                 .expect("test lock")
-                .push(satstore_common::SignedMessage::from(limit));
+                .push(SignedMessage::from(limit));
             Ok(Response::new(DeleteResponse {}))
         }
     }

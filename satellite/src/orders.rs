@@ -52,6 +52,10 @@ impl std::fmt::Debug for OrderSigner {
 
 impl OrderSigner {
     /// A signer whose limits expire `expiration` after creation.
+    #[allow(
+        clippy::expect_used,
+        reason = "a SHA-256 digest is a valid AES-256 key"
+    )]
     pub fn new(identity: Identity, expiration: Duration) -> Self {
         let mut material = b"satstore order-limit metadata v1".to_vec();
         material.extend_from_slice(&identity.keys().seed());
@@ -75,6 +79,7 @@ impl OrderSigner {
     }
 
     /// Seals `project_id ‖ bucket`: random nonce ‖ AES-GCM ciphertext.
+    #[allow(clippy::expect_used, reason = "sealing a small buffer cannot fail")]
     pub fn seal_metadata(&self, project_id: &[u8], bucket: &str) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let mut data = Vec::with_capacity(project_id.len() + 1 + bucket.len());

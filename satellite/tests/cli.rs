@@ -1,5 +1,6 @@
 //! The `satellite api-key` subcommands against a real SQLite database in a
 //! temp dir: create, list, revoke (key or access grant), delete.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! Check-in with a fake satellite that dials back `Contact.Ping`, the
 //! metrics endpoint, and shutdown ending open streams.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 

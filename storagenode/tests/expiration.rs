@@ -2,6 +2,7 @@
 //! soon-past `piece_expiration` is refused once expired and deleted by the
 //! sweep (configured with a short `expiration_sweep_interval`), while a piece
 //! without expiration stays.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 
@@ -16,7 +17,7 @@ use tonic::Code;
 async fn sweep_deletes_expired_pieces_and_keeps_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let sat = Identity::generate(0);
-    let config = support::node_config(dir.path(), &sat, 1 << 30, None);
+    let config = node_config(dir.path(), &sat, 1 << 30, None);
     assert_eq!(
         config.expiration_sweep_interval,
         Duration::from_secs(600),

@@ -1,6 +1,7 @@
 //! What a transfer may hold on a node: idle streams and streams past their
 //! limit's expiry are ended, concurrent transfers are capped per node and
 //! per project, and nothing is set aside before bytes arrive.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! The node over real gRPC on loopback with a real RocksDB in a temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod support;
 

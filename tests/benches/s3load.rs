@@ -16,6 +16,7 @@
 //! `BENCH_OBJECT_MIB` (4), `BENCH_SMALL_OPS` (1000 per op type),
 //! `BENCH_INFLIGHT` (16), `BENCH_S3_CHUNKED=1` (aws-chunked signed PUTs
 //! instead of UNSIGNED-PAYLOAD).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::time::{Duration, Instant};
 

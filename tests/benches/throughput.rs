@@ -6,6 +6,7 @@
 //! Run with `cargo bench -p satstore-tests --bench throughput` (release
 //! build). `BENCH_SIZE_MIB` changes the object size, `BENCH_RUNS` repeats,
 //! `BENCH_INSECURE=1` runs every peer in plaintext (to measure TLS).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::time::Instant;
 

@@ -1,5 +1,6 @@
 //! Identity-bound TLS over real sockets: the dialed id is enforced, the
 //! server learns the caller's id, plaintext and TLS do not mix.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use satstore_common::{Identity, NodeUrl};
 use satstore_proto::piecestore::contact_client::ContactClient;

@@ -54,7 +54,7 @@ impl AddressedLimit {
         let Some(signed) = a.limit else {
             return Ok(None);
         };
-        let signed = satstore_common::SignedMessage::from(signed);
+        let signed = SignedMessage::from(signed);
         let limit: OrderLimit = signed.verify(satellite).map_err(|e| {
             UplinkError::Internal(format!("order limit not signed by the satellite: {e}"))
         })?;

@@ -26,7 +26,7 @@ pub(crate) struct PieceDownloadParams {
     /// Signs orders for this segment's GET serial.
     pub key: SigningKeyPair,
     /// How to reach the node.
-    pub dial: crate::dial::DialOptions,
+    pub dial: dial::DialOptions,
     /// Longest wait for the next message from the node.
     pub message_timeout: Duration,
     /// Channel depth towards the decoder, in chunks.
@@ -88,6 +88,10 @@ impl PieceDownload {
     }
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the receiver is held until the stream is handed out"
+)]
 async fn run(
     a: &AddressedLimit,
     p: &PieceDownloadParams,

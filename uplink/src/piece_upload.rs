@@ -46,6 +46,10 @@ pub(crate) async fn upload_piece(
     result
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the receiver is held until the stream is handed out"
+)]
 async fn run(
     a: &AddressedLimit,
     key: &SigningKeyPair,
@@ -123,7 +127,7 @@ async fn run(
     let signed = response
         .done
         .ok_or_else(|| bad("no signed piece hash in the answer".into()))?;
-    let node_hash = satstore_common::SignedMessage::from(signed);
+    let node_hash = SignedMessage::from(signed);
     let theirs: PieceHash = node_hash
         .verify(&a.limit.storage_node_id)
         .map_err(|e| bad(format!("piece hash: {e}")))?;

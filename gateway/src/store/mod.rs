@@ -182,7 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
         sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let pool = AnyPool::connect(&url).await.unwrap();
         for stmt in statements(MIGRATIONS[0].1) {
             sqlx::query(sqlx::AssertSqlSafe(stmt))
                 .execute(&pool)

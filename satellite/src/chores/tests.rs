@@ -53,7 +53,7 @@ impl Piecestore for RecordingNode {
         self.deletes
             .lock()
             .expect("test lock")
-            .push(satstore_common::SignedMessage::from(limit));
+            .push(SignedMessage::from(limit));
         Ok(Response::new(DeleteResponse {}))
     }
 }
@@ -159,10 +159,7 @@ async fn project_id(sat: &TestSatellite) -> [u8; 16] {
 }
 
 /// Polls `cond` every 20 ms for at most 20 s.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    what: &str,
-    mut cond: impl FnMut() -> F,
-) {
+async fn eventually<F: Future<Output = bool>>(what: &str, mut cond: impl FnMut() -> F) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !cond().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -241,7 +238,7 @@ async fn zombie_pending_objects_are_deleted_with_their_pieces() {
     // Past the timeout: the zombie goes, the committed object stays.
     let chore = ZombieObjectsChore::new(
         sat.handle.store().clone(),
-        crate::deleter::PieceDeleter::new(
+        PieceDeleter::new(
             sat.handle.store().clone(),
             Arc::new(crate::orders::OrderSigner::new(
                 Identity::load_or_create(sat._dir.path()).unwrap(),

@@ -107,7 +107,7 @@ impl MetainfoEndpoint {
         req: pb::ListBucketsRequest,
     ) -> Result<pb::ListBucketsResponse, SatelliteError> {
         let auth = self.authenticate(&req.header).await?;
-        auth.check(Action::List, crate::auth::Scope::Project)?;
+        auth.check(Action::List, Scope::Project)?;
         let limit = match req.limit {
             0 => MAX_BUCKET_PAGE,
             n => n.min(MAX_BUCKET_PAGE),

@@ -261,6 +261,7 @@ impl MetainfoEndpoint {
     }
 
     /// MakeInlineSegment: stores a small segment's data in the database.
+    #[allow(clippy::expect_used, reason = "a 32-byte slice is a piece id")]
     pub async fn make_inline_segment(
         &self,
         req: pb::MakeInlineSegmentRequest,

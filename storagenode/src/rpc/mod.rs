@@ -75,7 +75,7 @@ impl satstore_proto::piecestore::piecestore_server::Piecestore for PiecestoreSer
 /// Runs `fut` (a wait on the client) until the node shuts down, the client
 /// has been idle for the idle timeout, or `expires` (the limit's order
 /// expiration) passes, whichever comes first.
-pub(crate) async fn bounded<F: std::future::Future>(
+pub(crate) async fn bounded<F: Future>(
     ctx: &NodeContext,
     expires: Option<tokio::time::Instant>,
     fut: F,

@@ -27,6 +27,7 @@ struct State {
 }
 
 /// Bytes available to unprivileged users on the filesystem of `path`.
+#[allow(unsafe_code)] // statvfs(3) has no safe wrapper in std
 pub fn filesystem_available(path: &std::path::Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())

@@ -2,6 +2,7 @@
 //!
 //! `fuzz [--seconds N] [--target NAME]... [--seed S] [--list]`; exits 1 with
 //! a reproducer line when a parser panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::time::Duration;
 

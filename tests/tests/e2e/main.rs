@@ -1,5 +1,6 @@
 //! End-to-end tests over a real localnet: real gRPC on loopback, real
 //! RocksDB, real SQLite and PostgreSQL. Each test owns its network.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod access;
 mod attacks;

@@ -70,6 +70,7 @@ impl Key {
     }
 
     /// This key as an AES-256-GCM key.
+    #[allow(clippy::expect_used, reason = "keys are 32 bytes by construction")]
     pub(crate) fn aead(&self) -> LessSafeKey {
         let unbound =
             UnboundKey::new(&AES_256_GCM, &self.0).expect("AES-256-GCM takes exactly 32-byte keys");
