@@ -8,12 +8,16 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DecodeError {
     #[error("message truncated")]
+    /// The message ends before a field does.
     Truncated,
     #[error("unexpected message type {0}")]
+    /// The leading type tag is not the one expected.
     WrongType(u8),
     #[error("trailing bytes after message")]
+    /// Bytes follow the last field.
     Trailing,
     #[error("invalid field: {0}")]
+    /// A field holds a value its type does not allow.
     Invalid(&'static str),
 }
 
@@ -28,31 +32,38 @@ impl Writer {
     pub fn new(tag: u8) -> Self {
         Writer { buf: vec![tag] }
     }
+    /// Appends one byte.
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);
         self
     }
+    /// Appends a big-endian u32.
     pub fn u32(&mut self, v: u32) -> &mut Self {
         self.buf.extend_from_slice(&v.to_be_bytes());
         self
     }
+    /// Appends a big-endian u64.
     pub fn u64(&mut self, v: u64) -> &mut Self {
         self.buf.extend_from_slice(&v.to_be_bytes());
         self
     }
+    /// Appends a big-endian i64.
     pub fn i64(&mut self, v: i64) -> &mut Self {
         self.buf.extend_from_slice(&v.to_be_bytes());
         self
     }
+    /// Appends bytes of a length both sides know (no prefix).
     pub fn fixed(&mut self, v: &[u8]) -> &mut Self {
         self.buf.extend_from_slice(v);
         self
     }
+    /// Appends bytes with a u32 length prefix.
     pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
         self.u32(v.len() as u32);
         self.buf.extend_from_slice(v);
         self
     }
+    /// The encoded message.
     pub fn finish(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
     }
@@ -80,24 +91,30 @@ impl<'a> Reader<'a> {
         self.buf = b;
         Ok(a)
     }
+    /// Reads one byte.
     pub fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.take(1)?[0])
     }
+    /// Reads a big-endian u32.
     pub fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.fixed::<4>()?))
     }
+    /// Reads a big-endian u64.
     pub fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.fixed::<8>()?))
     }
+    /// Reads a big-endian i64.
     pub fn i64(&mut self) -> Result<i64, DecodeError> {
         Ok(i64::from_be_bytes(self.fixed::<8>()?))
     }
+    /// Reads exactly `N` bytes.
     pub fn fixed<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let s = self.take(N)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
         Ok(a)
     }
+    /// Reads bytes written with a u32 length prefix.
     pub fn bytes(&mut self) -> Result<Vec<u8>, DecodeError> {
         let n = self.u32()? as usize;
         Ok(self.take(n)?.to_vec())

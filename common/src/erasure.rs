@@ -13,14 +13,24 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ErasureError {
     #[error("invalid redundancy scheme: {0}")]
+    /// The redundancy numbers do not make a usable scheme.
     InvalidScheme(String),
     #[error("batch of {0} bytes is not a whole number of stripes")]
+    /// The data is not a whole number of stripes.
     PartialStripe(usize),
     #[error("need {needed} pieces to decode, have {have}")]
-    NotEnoughPieces { needed: usize, have: usize },
+    /// Fewer pieces than the scheme needs to decode.
+    NotEnoughPieces {
+        /// Pieces the scheme needs.
+        needed: usize,
+        /// Pieces given.
+        have: usize,
+    },
     #[error("piece buffers differ in length")]
+    /// The pieces given have different lengths.
     UnevenPieces,
     #[error("reed-solomon: {0}")]
+    /// The Reed-Solomon library refused the input.
     Codec(String),
 }
 

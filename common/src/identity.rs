@@ -17,16 +17,23 @@ pub const IDENTITY_FILE: &str = "identity.key";
 #[derive(Debug, Error)]
 pub enum IdentityError {
     #[error("read identity {path}: {source}")]
+    /// The identity file exists but could not be read.
     Read {
+        /// The identity file.
         path: PathBuf,
+        /// The cause.
         source: std::io::Error,
     },
     #[error("write identity {path}: {source}")]
+    /// The identity file could not be written.
     Write {
+        /// The identity file.
         path: PathBuf,
+        /// The cause.
         source: std::io::Error,
     },
     #[error("identity file {0} is corrupt (expected 64 hex digits)")]
+    /// The identity file does not hold a key.
     Corrupt(PathBuf),
 }
 

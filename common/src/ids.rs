@@ -13,13 +13,23 @@ use crate::hex;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum IdError {
     #[error("{kind} must be {expected} bytes, got {got}")]
+    /// The bytes are not as long as the id type.
     Length {
+        /// Which id type.
         kind: &'static str,
+        /// Its length in bytes.
         expected: usize,
+        /// The length given.
         got: usize,
     },
     #[error("{kind} is not valid text: {reason}")]
-    Text { kind: &'static str, reason: String },
+    /// The text form does not decode.
+    Text {
+        /// Which id type.
+        kind: &'static str,
+        /// Why it does not decode.
+        reason: String,
+    },
 }
 
 macro_rules! fixed_id {

@@ -32,7 +32,6 @@ pub mod orders;
 pub mod piece;
 pub mod ratelimit;
 pub mod signing;
-pub mod telemetry;
 pub mod time;
 
 pub use identity::{Identity, IdentityError};

@@ -24,10 +24,13 @@ pub const MAX_CAVEATS: usize = 32;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ApiKeyError {
     #[error("API key is not valid base58check text")]
+    /// The text is not base58check.
     Text,
     #[error("API key bytes are malformed: {0}")]
+    /// The decoded bytes are not an API key.
     Malformed(#[from] DecodeError),
     #[error("unsupported API key format version {0}")]
+    /// A format version this build does not know.
     Version(u8),
     /// Restricting the key would exceed [`MAX_CAVEATS`].
     #[error(
@@ -42,9 +45,13 @@ pub enum ApiKeyError {
 /// together are a list of alternatives (both empty = any path).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caveat {
+    /// Downloads and stats are refused.
     pub disallow_reads: bool,
+    /// Uploads and bucket creation are refused.
     pub disallow_writes: bool,
+    /// Listings are refused.
     pub disallow_lists: bool,
+    /// Deletions are refused.
     pub disallow_deletes: bool,
     /// (bucket, encrypted key prefix) pairs the key is limited to.
     pub allowed_paths: Vec<(String, Vec<u8>)>,

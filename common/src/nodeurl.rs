@@ -19,6 +19,7 @@ pub struct NodeUrlError {
 /// A peer's id and network address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeUrl {
+    /// The peer's identity (hash of its public key).
     pub id: NodeId,
     /// `host:port`.
     pub address: String,

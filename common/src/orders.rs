@@ -14,11 +14,17 @@ const TAG_PIECE_HASH: u8 = 0x03;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum PieceAction {
+    /// Upload of a new piece.
     Put = 1,
+    /// Download by a client.
     Get = 2,
+    /// Download of a stripe by the satellite's auditor.
     GetAudit = 3,
+    /// Download by the repairer.
     GetRepair = 4,
+    /// Upload of a repaired piece.
     PutRepair = 5,
+    /// Deletion of a piece.
     Delete = 6,
 }
 
@@ -59,16 +65,23 @@ impl PieceAction {
 /// A satellite's permission for one transfer of one piece on one node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderLimit {
+    /// Unique per limit; a node accepts each serial once.
     pub serial_number: SerialNumber,
+    /// The satellite that signed the limit.
     pub satellite_id: NodeId,
+    /// The only node that may accept the limit.
     pub storage_node_id: NodeId,
+    /// The piece the transfer is for.
     pub piece_id: PieceId,
+    /// What the transfer may do.
     pub action: PieceAction,
     /// Most bytes the transfer may move.
     pub limit: u64,
     /// When the stored piece may be deleted (unix seconds, 0 = never).
     pub piece_expiration: i64,
+    /// When the limit was signed (unix seconds).
     pub order_creation: i64,
+    /// After this (unix seconds) the limit is refused.
     pub order_expiration: i64,
     /// Per-segment key that signs orders and the uplink's piece hash.
     pub uplink_public_key: PublicKey,
@@ -128,7 +141,9 @@ impl Canonical for OrderLimit {
 /// total under the limit with this serial.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
+    /// The serial of the limit the order is under.
     pub serial_number: SerialNumber,
+    /// Bytes transferred so far under the limit.
     pub amount: u64,
 }
 
@@ -156,9 +171,13 @@ impl Canonical for Order {
 /// piece's chunk hashes (see [`crate::piece`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PieceHash {
+    /// The piece described.
     pub piece_id: PieceId,
+    /// BLAKE3 over the piece's chunk hashes.
     pub hash: [u8; 32],
+    /// Bytes of the piece.
     pub piece_size: u64,
+    /// When the hash was signed (unix seconds).
     pub timestamp: i64,
 }
 

@@ -75,12 +75,21 @@ impl SigningDomain {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SignatureError {
     #[error("malformed signed message: {0}")]
+    /// The envelope is missing a part or has the wrong sizes.
     Malformed(&'static str),
     #[error("signed by {actual}, expected {expected}")]
-    WrongSigner { expected: String, actual: String },
+    /// Signed by another key than the one required.
+    WrongSigner {
+        /// The id of the key required.
+        expected: String,
+        /// The id of the key that signed.
+        actual: String,
+    },
     #[error("signature does not verify")]
+    /// The signature does not match the payload and key.
     BadSignature,
     #[error("signed payload does not decode: {0}")]
+    /// The signed payload is not the message expected.
     Decode(#[from] DecodeError),
 }
 
@@ -151,8 +160,11 @@ pub trait Canonical: Sized {
 /// Signed bytes as they travel: payload, signature, signer public key.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SignedMessage {
+    /// The canonical bytes that were signed.
     pub payload: Vec<u8>,
+    /// Ed25519 signature over the domain and payload.
     pub signature: Vec<u8>,
+    /// The signer's public key.
     pub signer: Vec<u8>,
 }
 

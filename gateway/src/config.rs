@@ -1,11 +1,13 @@
-//! Gateway configuration: TOML file, then environment, then flags.
+//! Gateway configuration: defaults < TOML file < `GATEWAY_*` environment <
+//! flags, loaded by the shared service config loader.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use satstore_common::config::{ByteSize, duration};
-use satstore_common::telemetry::LogFormat;
+use satstore_service::config::{InvalidValue, ServiceConfig};
+use satstore_service::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
@@ -74,6 +76,10 @@ pub struct GatewayConfig {
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key of `tls_cert_file`. Env: `GATEWAY_TLS_KEY_FILE`.
     pub tls_key_file: Option<PathBuf>,
+    /// Dial the satellite and the nodes in plaintext (a network run with
+    /// `--insecure`). Default: false. Env: `GATEWAY_INSECURE`, flag
+    /// `--insecure`.
+    pub insecure: bool,
 }
 
 impl Default for GatewayConfig {
@@ -97,52 +103,12 @@ impl Default for GatewayConfig {
             log_format: LogFormat::Plain,
             tls_cert_file: None,
             tls_key_file: None,
+            insecure: false,
         }
     }
 }
 
 impl GatewayConfig {
-    /// Reads `path` (TOML) over the defaults, then applies
-    /// `GATEWAY_DATABASE_URL`, `GATEWAY_DATA_DIR`, `GATEWAY_SHARE_KEY_FILE`,
-    /// `GATEWAY_TRUSTED_SATELLITES`, `GATEWAY_TLS_CERT_FILE` and
-    /// `GATEWAY_TLS_KEY_FILE`.
-    pub fn load(path: Option<&Path>) -> Result<Self, GatewayError> {
-        let mut config = match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    GatewayError::Io(format!("read config file {}", p.display()), e)
-                })?;
-                Self::from_toml(&text)
-                    .map_err(|e| GatewayError::InvalidArgument(format!("{}: {e}", p.display())))?
-            }
-            None => GatewayConfig::default(),
-        };
-        if let Ok(url) = std::env::var("GATEWAY_DATABASE_URL") {
-            config.database_url = Some(url);
-        }
-        if let Ok(dir) = std::env::var("GATEWAY_DATA_DIR") {
-            config.data_dir = PathBuf::from(dir);
-        }
-        if let Ok(file) = std::env::var("GATEWAY_SHARE_KEY_FILE") {
-            config.share_key_file = Some(PathBuf::from(file));
-        }
-        if let Ok(file) = std::env::var("GATEWAY_TLS_CERT_FILE") {
-            config.tls_cert_file = Some(PathBuf::from(file));
-        }
-        if let Ok(file) = std::env::var("GATEWAY_TLS_KEY_FILE") {
-            config.tls_key_file = Some(PathBuf::from(file));
-        }
-        if let Ok(list) = std::env::var("GATEWAY_TRUSTED_SATELLITES") {
-            config.trusted_satellites = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-        }
-        Ok(config)
-    }
-
     /// Parses TOML text over the defaults.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())
@@ -171,40 +137,57 @@ impl GatewayConfig {
 
     /// Checks values that would make the gateway misbehave.
     pub fn validate(&self) -> Result<(), GatewayError> {
-        self.trusted()?;
+        self.check()
+            .map_err(|e| GatewayError::InvalidArgument(e.to_string()))
+    }
+
+    /// How the gateway's uplinks dial.
+    pub fn uplink_config(&self) -> uplink::UplinkConfig {
+        uplink::UplinkConfig {
+            insecure: self.insecure,
+            ..Default::default()
+        }
+    }
+}
+
+impl ServiceConfig for GatewayConfig {
+    const ENV_PREFIX: &'static str = "GATEWAY";
+    const ENV_RESERVED: &'static [&'static str] = &["CONFIG", "REGISTER_ACCESS"];
+
+    fn check(&self) -> Result<(), InvalidValue> {
+        self.trusted()
+            .map_err(|e| InvalidValue::new("trusted_satellites", e.to_string()))?;
         if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
-            return Err(GatewayError::InvalidArgument(
-                "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither".into(),
+            return Err(InvalidValue::new(
+                "tls_cert_file",
+                "tls_cert_file and tls_key_file go together: set both for HTTPS, or neither",
             ));
         }
         if self.body_idle_timeout.is_zero() {
-            return Err(GatewayError::InvalidArgument(
-                "body_idle_timeout must be positive".into(),
-            ));
+            return Err(InvalidValue::new("body_idle_timeout", "must be positive"));
         }
         if self.allow_registration && self.registrations_per_minute == 0 {
-            return Err(GatewayError::InvalidArgument(
-                "registrations_per_minute must be positive when allow_registration is on".into(),
+            return Err(InvalidValue::new(
+                "registrations_per_minute",
+                "must be positive when allow_registration is on",
             ));
         }
         if self.domains.iter().any(|d| d.trim_matches('.').is_empty()) {
-            return Err(GatewayError::InvalidArgument(
-                "domains must not contain empty names".into(),
-            ));
+            return Err(InvalidValue::new("domains", "must not contain empty names"));
         }
         if self.max_concurrent_requests == 0 {
-            return Err(GatewayError::InvalidArgument(
-                "max_concurrent_requests must be positive".into(),
+            return Err(InvalidValue::new(
+                "max_concurrent_requests",
+                "must be positive",
             ));
         }
         if self.region.is_empty() {
-            return Err(GatewayError::InvalidArgument(
-                "region must not be empty".into(),
-            ));
+            return Err(InvalidValue::new("region", "must not be empty"));
         }
         if self.max_clock_skew.as_secs() == 0 || self.max_clock_skew.as_secs() > u32::MAX as u64 {
-            return Err(GatewayError::InvalidArgument(
-                "max_clock_skew must be positive".into(),
+            return Err(InvalidValue::new(
+                "max_clock_skew",
+                "must be positive and below 136 years",
             ));
         }
         Ok(())

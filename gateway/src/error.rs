@@ -8,9 +8,9 @@ use uplink::{ErrorKind, UplinkError};
 /// sealing, configuration, startup).
 #[derive(Debug, Error)]
 pub enum GatewayError {
-    /// The database URL is not SQLite or PostgreSQL.
-    #[error("unsupported database URL {0:?}: use sqlite://PATH?mode=rwc or postgres://...")]
-    UnsupportedUrl(String),
+    /// The database could not be opened or migrated.
+    #[error("gateway database: {0}")]
+    DatabaseSetup(#[from] satstore_service::sql::SqlError),
     /// The database failed.
     #[error("gateway database: {0}")]
     Database(#[from] sqlx::Error),

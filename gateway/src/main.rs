@@ -4,10 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use gateway::{GatewayConfig, GatewayListeners, Registrar, Registration, Store};
-use satstore_common::telemetry::{LogFormat, init_tracing};
+use satstore_service::config::{self, Flags};
+use satstore_service::telemetry::{LogFormat, init_tracing};
 use tokio::net::TcpListener;
 
 /// Satstore S3 gateway: S3 over the uplink library.
@@ -18,11 +21,13 @@ struct Cli {
     command: Command,
 }
 
-/// Where the config and database are.
+/// Where the config and database are. Every config key can also be set
+/// as `GATEWAY_<KEY>` in the environment (flags win over it, it wins over
+/// the file).
 #[derive(Args, Clone)]
 struct Common {
     /// TOML config file.
-    #[arg(long)]
+    #[arg(long, env = "GATEWAY_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory (default SQLite database).
     #[arg(long)]
@@ -32,34 +37,27 @@ struct Common {
     database_url: Option<String>,
     /// Dial the satellite and nodes in plaintext (a network run with
     /// --insecure).
-    #[arg(long, env = "GATEWAY_INSECURE")]
+    #[arg(long)]
     insecure: bool,
 }
 
 impl Common {
-    /// How the gateway's uplinks dial.
-    fn uplink_config(&self) -> uplink::UplinkConfig {
-        uplink::UplinkConfig {
-            insecure: self.insecure,
-            ..Default::default()
-        }
+    /// The flags every subcommand shares.
+    fn flags(&self) -> Flags {
+        Flags::new()
+            .set("data_dir", self.data_dir.clone())
+            .set("database_url", self.database_url.clone())
+            .switch("insecure", self.insecure)
     }
 
-    fn load(&self) -> anyhow::Result<GatewayConfig> {
-        let mut config = GatewayConfig::load(self.config.as_deref()).context("load config")?;
-        if let Some(d) = &self.data_dir {
-            config.data_dir = d.clone();
-        }
-        if let Some(u) = &self.database_url {
-            config.database_url = Some(u.clone());
-        }
-        Ok(config)
+    fn load(&self, flags: Flags) -> anyhow::Result<GatewayConfig> {
+        Ok(config::load(self.config.as_deref(), flags)?)
     }
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve S3 until interrupted.
+    /// Serve S3 until SIGINT or SIGTERM, then drain and stop.
     Run {
         #[command(flatten)]
         common: Common,
@@ -124,9 +122,11 @@ async fn open_store(config: &GatewayConfig) -> anyhow::Result<Store> {
         .context("open gateway database")
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    satstore_service::exit::run(run(Cli::parse()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run {
             common,
@@ -136,36 +136,30 @@ async fn main() -> anyhow::Result<()> {
             tls_cert,
             tls_key,
         } => {
-            let mut config = common.load()?;
-            if tls_cert.is_some() {
-                config.tls_cert_file = tls_cert;
-                config.tls_key_file = tls_key;
-            }
-            if let Some(a) = listen {
-                config.listen = a;
-            }
-            if let Some(a) = metrics_listen {
-                config.metrics_listen = a;
-            }
-            if let Some(f) = log_format {
-                config.log_format = f;
-            }
+            let config = common.load(
+                common
+                    .flags()
+                    .set("tls_cert_file", tls_cert)
+                    .set("tls_key_file", tls_key)
+                    .set("listen", listen)
+                    .set("metrics_listen", metrics_listen)
+                    .set("log_format", log_format),
+            )?;
             init_tracing(config.log_format);
+            let stop =
+                satstore_service::StopSignals::install().context("install signal handlers")?;
             let s3 = TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("bind {}", config.listen))?;
             let metrics = TcpListener::bind(config.metrics_listen)
                 .await
                 .with_context(|| format!("bind {}", config.metrics_listen))?;
-            let handle = gateway::start(
-                config,
-                GatewayListeners { s3, metrics },
-                common.uplink_config(),
-            )
-            .await
-            .context("start gateway")?;
+            let uplink = config.uplink_config();
+            let handle = gateway::start(config, GatewayListeners { s3, metrics }, uplink)
+                .await
+                .context("start gateway")?;
             println!("S3 endpoint: {}", handle.endpoint());
-            tokio::signal::ctrl_c().await.context("wait for Ctrl-C")?;
+            stop.wait().await;
             handle.shutdown().await;
             Ok(())
         }
@@ -176,10 +170,10 @@ async fn main() -> anyhow::Result<()> {
             email_confirmed,
             display_name,
         } => {
-            let config = common.load()?;
+            let config = common.load(common.flags())?;
             let trusted = config.trusted().context("trusted_satellites")?;
             let store = open_store(&config).await?;
-            let registrar = Registrar::new(store.clone(), trusted, common.uplink_config());
+            let registrar = Registrar::new(store.clone(), trusted, config.uplink_config());
             let creds = registrar
                 .register(&Registration {
                     grant: access.trim(),
@@ -201,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
             canonical_id,
             email,
         } => {
-            let config = common.load()?;
+            let config = common.load(common.flags())?;
             let store = open_store(&config).await?;
             store
                 .confirm_email(&canonical_id, &email)

@@ -8,7 +8,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
-use satstore_common::telemetry::{Readiness, serve_metrics};
+use satstore_service::{Readiness, TaskSet, serve_metrics};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -38,8 +38,7 @@ pub struct GatewayHandle {
     https: bool,
     metrics_addr: SocketAddr,
     gateway: Gateway,
-    shutdown: CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: TaskSet,
 }
 
 impl GatewayHandle {
@@ -67,11 +66,9 @@ impl GatewayHandle {
     /// Stops accepting requests and waits for the listeners to close
     /// (requests in flight are dropped).
     pub async fn shutdown(self) {
-        self.shutdown.cancel();
-        for t in self.tasks {
-            let _ = t.await;
-        }
+        self.tasks.shutdown().await;
         self.gateway.store().close().await;
+        tracing::info!("gateway stopped");
     }
 }
 
@@ -124,7 +121,8 @@ pub async fn start(
         .metrics
         .local_addr()
         .map_err(|e| GatewayError::Io("metrics address".into(), e))?;
-    let shutdown = CancellationToken::new();
+    let mut tasks = TaskSet::new();
+    let shutdown = tasks.stop_token();
     let ready = Readiness::default();
     ready.set(true);
     let metrics_task = serve_metrics(
@@ -195,15 +193,17 @@ pub async fn start(
             });
         }
     });
-    let revocation_task = spawn_revocation_chore(gateway.clone(), shutdown.clone());
+    let revocation_task = spawn_revocation_chore(gateway.clone(), shutdown);
+    tasks.adopt("s3 listener", accept_task);
+    tasks.adopt("metrics listener", metrics_task);
+    tasks.adopt("revocation chore", revocation_task);
     tracing::info!(%addr, %metrics_addr, "gateway started");
     Ok(GatewayHandle {
         addr,
         https,
         metrics_addr,
         gateway,
-        shutdown,
-        tasks: vec![accept_task, metrics_task, revocation_task],
+        tasks,
     })
 }
 

@@ -1,11 +1,13 @@
 //! `localnet`: run a whole Satstore network on 127.0.0.1 in one process.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use localnet::{Localnet, LocalnetConfig};
-use satstore_common::telemetry::{LogFormat, init_tracing};
+use satstore_service::config::{ConfigError, Source};
+use satstore_service::telemetry::{LogFormat, init_tracing};
 
 #[derive(Parser)]
 #[command(name = "localnet", version, about = "Run a local Satstore network")]
@@ -16,7 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start (or resume) a satellite and N storage nodes until Ctrl-C.
+    /// Start (or resume) a satellite, N storage nodes and an S3 gateway
+    /// until SIGINT (Ctrl-C) or SIGTERM, then drain and stop.
     Run {
         /// Data dir; a second run with the same dir resumes the network.
         #[arg(long, default_value = ".localnet", env = "LOCALNET_DIR")]
@@ -39,9 +42,11 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    satstore_service::exit::run(run(Cli::parse()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run {
             dir,
@@ -52,19 +57,23 @@ async fn main() -> anyhow::Result<()> {
             insecure,
         } => {
             init_tracing(log_format);
-            if nodes == 0 {
-                anyhow::bail!("--nodes must be at least 1");
-            }
+            let stop =
+                satstore_service::StopSignals::install().context("install signal handlers")?;
             let mut config = LocalnetConfig::new(&dir);
             config.nodes = nodes;
             config.database_url = database;
             config.passphrase = passphrase;
             config.insecure = insecure;
             if nodes < config.redundancy.total as usize {
-                anyhow::bail!(
-                    "--nodes {nodes} is fewer than the redundancy total {}",
-                    config.redundancy.total
-                );
+                return Err(ConfigError::Invalid {
+                    key: "nodes".into(),
+                    origin: Source::Flag("--nodes".into()),
+                    message: format!(
+                        "{nodes} is fewer than the redundancy total {}",
+                        config.redundancy.total
+                    ),
+                }
+                .into());
             }
             let net = Localnet::start(config)
                 .await
@@ -75,8 +84,8 @@ async fn main() -> anyhow::Result<()> {
                 env_path.display()
             );
             print!("{}", net.env_text());
-            tokio::signal::ctrl_c().await.context("wait for Ctrl-C")?;
-            eprintln!("stopping localnet...");
+            let signal = stop.wait().await;
+            eprintln!("{}: stopping localnet...", signal.name());
             net.shutdown().await;
             Ok(())
         }

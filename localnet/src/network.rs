@@ -22,20 +22,28 @@ use crate::state::{NodePorts, S3Credentials, State};
 #[derive(Debug, Error)]
 pub enum LocalnetError {
     #[error("{0}: {1}")]
+    /// A file or socket operation failed (what was being done, the cause).
     Io(String, #[source] std::io::Error),
     #[error("localnet state: {0}")]
+    /// The saved network state is unreadable or inconsistent.
     State(String),
     #[error("satellite: {0}")]
+    /// The satellite failed to start or act.
     Satellite(#[from] satellite::SatelliteError),
     #[error("storage node: {0}")]
+    /// A storage node failed to start or act.
     StorageNode(#[from] storagenode::StorageNodeError),
     #[error("uplink: {0}")]
+    /// Creating the localnet access failed.
     Uplink(#[from] uplink::UplinkError),
     #[error("no storage node number {0}")]
+    /// A node index beyond the network's nodes.
     NoSuchNode(usize),
     #[error("timed out: {0}")]
+    /// Waiting for the network took too long.
     Timeout(String),
     #[error("gateway: {0}")]
+    /// The S3 gateway failed to start or act.
     Gateway(#[from] gateway::GatewayError),
 }
 

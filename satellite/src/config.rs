@@ -1,12 +1,14 @@
-//! `SatelliteConfig`: defaults < TOML file < environment < flags.
+//! `SatelliteConfig`: defaults < TOML file < `SATELLITE_*` environment <
+//! flags, loaded by the shared service config loader.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use satstore_common::config::{ByteSize, duration};
 use satstore_common::erasure::RedundancyScheme;
-use satstore_common::telemetry::LogFormat;
+use satstore_service::config::{InvalidValue, ServiceConfig};
+use satstore_service::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SatelliteError;
@@ -107,31 +109,6 @@ impl Default for SatelliteConfig {
 }
 
 impl SatelliteConfig {
-    /// Reads `path` (TOML) over the defaults, then applies the
-    /// `SATELLITE_DATABASE_URL` and `SATELLITE_DATA_DIR` environment variables.
-    pub fn load(path: Option<&Path>) -> Result<Self, SatelliteError> {
-        let mut config = match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    SatelliteError::Config(format!("read config file {}: {e}", p.display()))
-                })?;
-                Self::from_toml(&text)
-                    .map_err(|e| SatelliteError::Config(format!("{}: {e}", p.display())))?
-            }
-            None => SatelliteConfig::default(),
-        };
-        if let Ok(url) = std::env::var("SATELLITE_DATABASE_URL") {
-            config.database_url = Some(url);
-        }
-        if let Ok(dir) = std::env::var("SATELLITE_DATA_DIR") {
-            config.data_dir = PathBuf::from(dir);
-        }
-        if let Ok(v) = std::env::var("SATELLITE_INSECURE") {
-            config.insecure = matches!(v.as_str(), "1" | "true" | "yes");
-        }
-        Ok(config)
-    }
-
     /// Parses TOML text over the defaults.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())
@@ -169,34 +146,39 @@ impl SatelliteConfig {
 
     /// Checks values that would make the satellite misbehave.
     pub fn validate(&self) -> Result<(), SatelliteError> {
-        self.allowlist()?;
+        self.check()
+            .map_err(|e| SatelliteError::Config(e.to_string()))
+    }
+}
+
+impl ServiceConfig for SatelliteConfig {
+    const ENV_PREFIX: &'static str = "SATELLITE";
+
+    fn check(&self) -> Result<(), InvalidValue> {
+        for id in &self.node_allowlist {
+            id.parse::<satstore_common::NodeId>()
+                .map_err(|e| InvalidValue::new("node_allowlist", format!("{id:?}: {e}")))?;
+        }
         self.redundancy
             .validate()
-            .map_err(|e| SatelliteError::Config(e.to_string()))?;
+            .map_err(|e| InvalidValue::new("redundancy", e.to_string()))?;
         if self.max_segment_size.0 == 0 {
-            return Err(SatelliteError::Config(
-                "max_segment_size must be positive".into(),
-            ));
+            return Err(InvalidValue::new("max_segment_size", "must be positive"));
         }
         if self.max_inline_size.0 > self.max_segment_size.0 {
-            return Err(SatelliteError::Config(
-                "max_inline_size must not exceed max_segment_size".into(),
+            return Err(InvalidValue::new(
+                "max_inline_size",
+                "must not exceed max_segment_size",
             ));
         }
-        if self.expired_cleanup_interval.is_zero() {
-            return Err(SatelliteError::Config(
-                "expired_cleanup_interval must be positive".into(),
-            ));
-        }
-        if self.pending_object_timeout.is_zero() {
-            return Err(SatelliteError::Config(
-                "pending_object_timeout must be positive".into(),
-            ));
-        }
-        if self.multipart_expiration.is_zero() {
-            return Err(SatelliteError::Config(
-                "multipart_expiration must be positive".into(),
-            ));
+        for (key, value) in [
+            ("expired_cleanup_interval", self.expired_cleanup_interval),
+            ("pending_object_timeout", self.pending_object_timeout),
+            ("multipart_expiration", self.multipart_expiration),
+        ] {
+            if value.is_zero() {
+                return Err(InvalidValue::new(key, "must be positive"));
+            }
         }
         Ok(())
     }

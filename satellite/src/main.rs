@@ -4,10 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use satellite::{SatelliteConfig, SatelliteListeners, Store, admin};
-use satstore_common::telemetry::{LogFormat, init_tracing};
+use satstore_service::config::{self, Flags};
+use satstore_service::telemetry::{LogFormat, init_tracing};
 
 /// Satstore satellite: metadata, node selection and signed order limits.
 #[derive(Parser)]
@@ -17,11 +20,13 @@ struct Cli {
     command: Command,
 }
 
-/// Where the config and database are.
+/// Where the config and database are. Every config key can also be set
+/// as `SATELLITE_<KEY>` in the environment (flags win over it, it wins over
+/// the file).
 #[derive(Args, Clone)]
 struct Common {
     /// TOML config file.
-    #[arg(long)]
+    #[arg(long, env = "SATELLITE_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory (identity, default SQLite database).
     #[arg(long)]
@@ -32,19 +37,19 @@ struct Common {
 }
 
 impl Common {
-    fn load(&self) -> anyhow::Result<SatelliteConfig> {
-        let mut config = SatelliteConfig::load(self.config.as_deref()).context("load config")?;
-        if let Some(d) = &self.data_dir {
-            config.data_dir = d.clone();
-        }
-        if let Some(u) = &self.database_url {
-            config.database_url = Some(u.clone());
-        }
-        Ok(config)
+    /// The flags every subcommand shares.
+    fn flags(&self) -> Flags {
+        Flags::new()
+            .set("data_dir", self.data_dir.clone())
+            .set("database_url", self.database_url.clone())
+    }
+
+    fn load(&self, flags: Flags) -> anyhow::Result<SatelliteConfig> {
+        Ok(config::load(self.config.as_deref(), flags)?)
     }
 
     async fn store(&self) -> anyhow::Result<Store> {
-        let config = self.load()?;
+        let config = self.load(self.flags())?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("create data dir {}", config.data_dir.display()))?;
         Store::connect(&config.database_url())
@@ -55,7 +60,7 @@ impl Common {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the satellite until interrupted.
+    /// Run the satellite until SIGINT or SIGTERM, then drain and stop.
     Run {
         #[command(flatten)]
         common: Common,
@@ -218,20 +223,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             log_format,
             insecure,
         } => {
-            let mut config = common.load()?;
-            if let Some(l) = listen {
-                config.listen = l;
-            }
-            if let Some(m) = metrics_listen {
-                config.metrics_listen = m;
-            }
-            if let Some(f) = log_format {
-                config.log_format = f;
-            }
-            if insecure {
-                config.insecure = true;
-            }
+            let config = common.load(
+                common
+                    .flags()
+                    .set("listen", listen)
+                    .set("metrics_listen", metrics_listen)
+                    .set("log_format", log_format)
+                    .switch("insecure", insecure),
+            )?;
             init_tracing(config.log_format);
+            let stop =
+                satstore_service::StopSignals::install().context("install signal handlers")?;
             let grpc = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("bind gRPC listener {}", config.listen))?;
@@ -242,7 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("start satellite")?;
             println!("satellite {} running", handle.url());
-            tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
+            stop.wait().await;
             handle.shutdown().await;
         }
         Command::Project {
@@ -261,10 +263,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() {
-    if let Err(e) = run(Cli::parse()).await {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+fn main() -> ExitCode {
+    satstore_service::exit::run(run(Cli::parse()))
 }

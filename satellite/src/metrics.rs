@@ -6,7 +6,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use satstore_common::telemetry::RpcMetrics;
+use satstore_service::RpcMetrics;
 
 /// Label of the segment counter: `remote` or `inline`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

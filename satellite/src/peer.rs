@@ -5,14 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use satstore_common::telemetry::{Readiness, RpcMetricsLayer, serve_metrics};
 use satstore_common::time::now_unix;
 use satstore_common::{Identity, NodeId, NodeUrl};
 use satstore_proto::metainfo::metainfo_server::MetainfoServer;
 use satstore_proto::node::node_server::NodeServer;
+use satstore_service::{Readiness, RpcMetricsLayer, TaskSet, serve_metrics};
 use satstore_transport::{AcceptLimits, Dialer, Security, ServerTls};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::chores::{Chore, ExpiredObjectsChore, ZombieObjectsChore};
@@ -41,10 +40,7 @@ pub struct SatelliteHandle {
     grpc_addr: SocketAddr,
     metrics_addr: SocketAddr,
     store: Store,
-    shutdown: CancellationToken,
-    server: JoinHandle<()>,
-    metrics_task: JoinHandle<()>,
-    chore_tasks: Vec<JoinHandle<()>>,
+    tasks: TaskSet,
     expired_chore: ExpiredObjectsChore,
     zombie_chore: ZombieObjectsChore,
     deleter: PieceDeleter,
@@ -85,7 +81,8 @@ pub async fn start(
         .map_err(io("read metrics listener address"))?;
 
     let (metrics, registry) = SatelliteMetrics::new();
-    let shutdown = CancellationToken::new();
+    let mut tasks = TaskSet::new();
+    let shutdown = tasks.stop_token();
     let ready = Readiness::default();
     let metrics_task = serve_metrics(
         listeners.metrics,
@@ -116,20 +113,24 @@ pub async fn start(
         metrics.clone(),
         config.pending_object_timeout,
     );
-    let chore_tasks = vec![
+    tasks.adopt(
+        "expired objects chore",
         crate::chores::spawn(
             expired_chore.clone(),
             config.expired_cleanup_interval,
             metrics.clone(),
             shutdown.clone(),
         ),
+    );
+    tasks.adopt(
+        "zombie objects chore",
         crate::chores::spawn(
             zombie_chore.clone(),
             config.expired_cleanup_interval,
             metrics.clone(),
             shutdown.clone(),
         ),
-    ];
+    );
     let endpoint = MetainfoEndpoint::new(
         store.clone(),
         TokenSigner::new(identity.clone()),
@@ -165,7 +166,7 @@ pub async fn start(
         ))))
         .add_service(NodeServer::new(NodeService::new(Arc::new(contact))));
     let token = shutdown.clone();
-    let server = tokio::spawn(async move {
+    tasks.spawn("gRPC server", async move {
         let incoming = satstore_transport::incoming(listeners.grpc, tls, AcceptLimits::default());
         if let Err(e) = router
             .serve_with_incoming_shutdown(incoming, token.cancelled_owned())
@@ -174,6 +175,7 @@ pub async fn start(
             tracing::error!(error = %e, "satellite gRPC server stopped");
         }
     });
+    tasks.adopt("metrics listener", metrics_task);
     ready.set(true);
     tracing::info!(
         satellite = %NodeUrl { id: identity.id(), address: grpc_addr.to_string() },
@@ -185,10 +187,7 @@ pub async fn start(
         grpc_addr,
         metrics_addr,
         store,
-        shutdown,
-        server,
-        metrics_task,
-        chore_tasks,
+        tasks,
         expired_chore,
         zombie_chore,
         deleter,
@@ -226,7 +225,7 @@ impl SatelliteHandle {
 
     /// A token cancelled when the satellite shuts down.
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.tasks.stop_token()
     }
 
     /// Runs the expired-object cleanup now (as its chore would); returns
@@ -249,18 +248,7 @@ impl SatelliteHandle {
 
     /// Stops serving, waits for the tasks and closes the database pool.
     pub async fn shutdown(self) {
-        self.shutdown.cancel();
-        for task in self.chore_tasks {
-            if let Err(e) = task.await {
-                tracing::warn!(error = %e, "chore task failed");
-            }
-        }
-        if let Err(e) = self.server.await {
-            tracing::warn!(error = %e, "gRPC server task failed");
-        }
-        if let Err(e) = self.metrics_task.await {
-            tracing::warn!(error = %e, "metrics task failed");
-        }
+        self.tasks.shutdown().await;
         self.deleter.drain(Duration::from_secs(5)).await;
         self.store.close().await;
         tracing::info!("satellite stopped");

@@ -1,12 +1,14 @@
-//! `StorageNodeConfig`: TOML file < `STORAGENODE_*` env < flags.
+//! `StorageNodeConfig`: defaults < TOML file < `STORAGENODE_*` environment
+//! < flags, loaded by the shared service config loader.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use satstore_common::NodeUrl;
 use satstore_common::config::{ByteSize, duration};
-use satstore_common::telemetry::LogFormat;
+use satstore_service::config::{InvalidValue, ServiceConfig};
+use satstore_service::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StorageNodeError;
@@ -96,14 +98,6 @@ impl StorageNodeConfig {
         toml::from_str(text).map_err(|e| StorageNodeError::Config(e.to_string()))
     }
 
-    /// Reads and parses a TOML file.
-    pub fn from_file(path: &Path) -> Result<Self, StorageNodeError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StorageNodeError::Config(format!("read {}: {e}", path.display())))?;
-        Self::from_toml(&text)
-            .map_err(|e| StorageNodeError::Config(format!("{}: {e}", path.display())))
-    }
-
     /// TLS or plaintext, from `insecure`.
     pub fn security(&self) -> satstore_transport::Security {
         satstore_transport::Security::from_insecure(self.insecure)
@@ -131,29 +125,36 @@ impl StorageNodeConfig {
 
     /// Checks values that serde cannot.
     pub fn validate(&self) -> Result<(), StorageNodeError> {
-        if self.check_in_interval.is_zero() {
-            return Err(StorageNodeError::Config(
-                "check_in_interval must be positive".into(),
-            ));
+        self.check()
+            .map_err(|e| StorageNodeError::Config(e.to_string()))
+    }
+}
+
+impl ServiceConfig for StorageNodeConfig {
+    const ENV_PREFIX: &'static str = "STORAGENODE";
+
+    fn check(&self) -> Result<(), InvalidValue> {
+        for (key, value) in [
+            ("check_in_interval", self.check_in_interval),
+            ("expiration_sweep_interval", self.expiration_sweep_interval),
+            ("transfer_idle_timeout", self.transfer_idle_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(InvalidValue::new(key, "must be positive"));
+            }
         }
-        if self.expiration_sweep_interval.is_zero() {
-            return Err(StorageNodeError::Config(
-                "expiration_sweep_interval must be positive".into(),
-            ));
-        }
-        if self.transfer_idle_timeout.is_zero() {
-            return Err(StorageNodeError::Config(
-                "transfer_idle_timeout must be positive".into(),
-            ));
-        }
-        if self.max_concurrent_transfers == 0 || self.max_transfers_per_project == 0 {
-            return Err(StorageNodeError::Config(
-                "max_concurrent_transfers and max_transfers_per_project must be positive".into(),
-            ));
+        for (key, value) in [
+            ("max_concurrent_transfers", self.max_concurrent_transfers),
+            ("max_transfers_per_project", self.max_transfers_per_project),
+        ] {
+            if value == 0 {
+                return Err(InvalidValue::new(key, "must be positive"));
+            }
         }
         if self.identity_difficulty > 32 {
-            return Err(StorageNodeError::Config(
-                "identity_difficulty above 32 would take too long to generate".into(),
+            return Err(InvalidValue::new(
+                "identity_difficulty",
+                "above 32 would take too long to generate",
             ));
         }
         if let Some(addr) = &self.external_address
@@ -161,11 +162,16 @@ impl StorageNodeConfig {
                 .rsplit_once(':')
                 .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
         {
-            return Err(StorageNodeError::Config(format!(
-                "external_address {addr:?} must be host:port"
-            )));
+            return Err(InvalidValue::new(
+                "external_address",
+                format!("{addr:?} must be host:port"),
+            ));
         }
-        self.satellite_urls().map(|_| ())
+        for s in &self.satellites {
+            s.parse::<NodeUrl>()
+                .map_err(|e| InvalidValue::new("satellites", format!("{s:?}: {e}")))?;
+        }
+        Ok(())
     }
 }
 

@@ -19,7 +19,12 @@ pub enum StoreError {
     AlreadyExists,
     /// The upload would exceed the node's allocated space.
     #[error("not enough space: {requested} bytes requested, {free} bytes free")]
-    NotEnoughSpace { requested: u64, free: u64 },
+    NotEnoughSpace {
+        /// Bytes the upload needs.
+        requested: u64,
+        /// Bytes the node can still give.
+        free: u64,
+    },
     /// The stored data does not match what the node recorded: disk corruption.
     #[error("stored piece data is corrupt: {0}")]
     Corrupt(String),
@@ -32,7 +37,9 @@ pub enum StoreError {
     /// RocksDB failed; the node operator should look at the disk and the log.
     #[error("rocksdb at {path}: {source}")]
     Db {
+        /// The database directory.
         path: PathBuf,
+        /// RocksDB's error.
         source: rocksdb::Error,
     },
     /// A blocking store task panicked or was cancelled.
@@ -61,7 +68,9 @@ pub enum VerifyError {
     /// The limit's action does not fit this RPC.
     #[error("order limit action {action} not allowed for {rpc}")]
     WrongAction {
+        /// The limit's action.
         action: &'static str,
+        /// The RPC it was sent to.
         rpc: &'static str,
     },
     /// Order or piece expired, or the limit was created too long ago / ahead.
@@ -78,10 +87,20 @@ pub enum VerifyError {
     OrderSerialMismatch,
     /// An order amount went down.
     #[error("order amount decreased from {previous} to {amount}")]
-    OrderDecreased { previous: u64, amount: u64 },
+    OrderDecreased {
+        /// The largest amount seen before.
+        previous: u64,
+        /// The new, smaller amount.
+        amount: u64,
+    },
     /// An order allows more than the limit.
     #[error("order amount {amount} exceeds the order limit of {limit} bytes")]
-    OrderOverLimit { amount: u64, limit: u64 },
+    OrderOverLimit {
+        /// The order's amount.
+        amount: u64,
+        /// The limit's bytes.
+        limit: u64,
+    },
 }
 
 impl VerifyError {
@@ -167,7 +186,12 @@ pub enum StorageNodeError {
     Listener(std::io::Error),
     /// A check-in with a satellite failed; it is retried on the next interval.
     #[error("check-in with satellite {satellite} failed: {reason}")]
-    CheckIn { satellite: String, reason: String },
+    CheckIn {
+        /// The satellite's URL.
+        satellite: String,
+        /// Why it failed.
+        reason: String,
+    },
 }
 
 impl From<StoreError> for Status {

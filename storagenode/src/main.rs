@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use satstore_common::config::ByteSize;
-use satstore_common::telemetry::{LogFormat, init_tracing};
+use satstore_service::config::{self, Flags};
+use satstore_service::telemetry::{LogFormat, init_tracing};
 use storagenode::{StorageNodeConfig, StorageNodeListeners};
 
 /// Satstore storage node.
@@ -20,84 +21,62 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the node until Ctrl-C / SIGTERM.
+    /// Run the node until SIGINT or SIGTERM, then drain and stop.
     Run(RunArgs),
 }
 
-/// Flags override env, which overrides the TOML file.
+/// Flags override the environment (`STORAGENODE_<KEY>` for every config
+/// key), which overrides the TOML file.
 #[derive(Args)]
 struct RunArgs {
     /// TOML config file.
     #[arg(long, env = "STORAGENODE_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory (identity and pieces).
-    #[arg(long, env = "STORAGENODE_DATA_DIR")]
+    #[arg(long)]
     data_dir: Option<PathBuf>,
     /// gRPC listen address.
-    #[arg(long, env = "STORAGENODE_LISTEN")]
+    #[arg(long)]
     listen: Option<SocketAddr>,
     /// Metrics listen address.
-    #[arg(long, env = "STORAGENODE_METRICS_LISTEN")]
+    #[arg(long)]
     metrics_listen: Option<SocketAddr>,
     /// host:port advertised to satellites.
-    #[arg(long, env = "STORAGENODE_EXTERNAL_ADDRESS")]
+    #[arg(long)]
     external_address: Option<String>,
-    /// Trusted satellite `id@host:port` (repeatable; env comma separated).
-    #[arg(
-        long = "satellite",
-        env = "STORAGENODE_SATELLITES",
-        value_delimiter = ','
-    )]
+    /// Trusted satellite `id@host:port` (repeatable).
+    #[arg(long = "satellite")]
     satellites: Vec<String>,
     /// Allocated space, e.g. "100 GiB".
-    #[arg(long, env = "STORAGENODE_ALLOCATED_SPACE")]
+    #[arg(long)]
     allocated_space: Option<ByteSize>,
     /// Log format: plain or json.
-    #[arg(long, env = "STORAGENODE_LOG_FORMAT")]
+    #[arg(long)]
     log_format: Option<LogFormat>,
     /// Plaintext gRPC instead of identity-bound TLS (trusted networks only).
-    #[arg(long, env = "STORAGENODE_INSECURE")]
+    #[arg(long)]
     insecure: bool,
 }
 
 impl RunArgs {
     fn into_config(self) -> anyhow::Result<StorageNodeConfig> {
-        let mut c = match &self.config {
-            Some(path) => StorageNodeConfig::from_file(path).context("load config")?,
-            None => StorageNodeConfig::default(),
-        };
-        if let Some(v) = self.data_dir {
-            c.data_dir = v;
-        }
-        if let Some(v) = self.listen {
-            c.listen = v;
-        }
-        if let Some(v) = self.metrics_listen {
-            c.metrics_listen = v;
-        }
-        if let Some(v) = self.external_address {
-            c.external_address = Some(v);
-        }
-        if !self.satellites.is_empty() {
-            c.satellites = self.satellites;
-        }
-        if let Some(v) = self.allocated_space {
-            c.allocated_space = v;
-        }
-        if let Some(v) = self.log_format {
-            c.log_format = v;
-        }
-        if self.insecure {
-            c.insecure = true;
-        }
-        c.validate().context("check config")?;
-        Ok(c)
+        let flags = Flags::new()
+            .set("data_dir", self.data_dir)
+            .set("listen", self.listen)
+            .set("metrics_listen", self.metrics_listen)
+            .set("external_address", self.external_address)
+            .list("satellites", self.satellites)
+            .set("allocated_space", self.allocated_space)
+            .set("log_format", self.log_format)
+            .switch("insecure", self.insecure);
+        Ok(config::load(self.config.as_deref(), flags)?)
     }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = args.into_config()?;
     init_tracing(config.log_format);
+    let stop = satstore_service::StopSignals::install().context("install signal handlers")?;
     tracing::info!(?config, "effective config");
     let grpc = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -113,43 +92,16 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         node.url(),
         node.grpc_addr()
     );
-    wait_for_signal().await;
+    stop.wait().await;
     node.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: start tokio runtime: {e}");
-            return ExitCode::FAILURE;
+    satstore_service::exit::run(async move {
+        match cli.command {
+            Command::Run(args) => run(args).await,
         }
-    };
-    let result = match cli.command {
-        Command::Run(args) => runtime.block_on(run(args)),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

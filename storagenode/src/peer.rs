@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::registry::Registry;
-use satstore_common::telemetry::{Readiness, serve_metrics};
 use satstore_common::time::now_unix;
 use satstore_common::{Identity, NodeId, NodeUrl};
+use satstore_service::{Readiness, serve_metrics};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

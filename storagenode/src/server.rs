@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use satstore_common::NodeId;
-use satstore_common::telemetry::{RpcMetrics, RpcMetricsLayer};
 use satstore_proto::piecestore::contact_server::ContactServer;
 use satstore_proto::piecestore::piecestore_server::PiecestoreServer;
+use satstore_service::{RpcMetrics, RpcMetricsLayer};
 use satstore_transport::{AcceptLimits, Conn, PeerInfo, ServerTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;

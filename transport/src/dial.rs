@@ -31,10 +31,20 @@ const MAX_CACHED_CONFIGS: usize = 4096;
 pub enum DialError {
     /// The address does not make an endpoint.
     #[error("invalid address {address}: {reason}")]
-    Address { address: String, reason: String },
+    Address {
+        /// The address as given.
+        address: String,
+        /// Why it is not usable.
+        reason: String,
+    },
     /// Connecting or the TLS handshake failed (a wrong peer id included).
     #[error("dial {url}: {reason}")]
-    Connect { url: String, reason: String },
+    Connect {
+        /// The peer dialed (`id@host:port`).
+        url: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// Most shared channels one dialer keeps (one per peer); the cache starts

@@ -12,10 +12,8 @@ mod settings;
 mod uploads;
 mod users;
 
-use std::str::FromStr;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use satstore_service::sql::{Database, Migration};
+use sqlx::AnyPool;
 
 use crate::error::GatewayError;
 
@@ -23,12 +21,17 @@ pub use acls::{AclRecord, ShareRecord};
 pub use buckets::BucketRecord;
 pub use users::UserRecord;
 
-/// Forward-only migrations, in order: (version, SQL). Statements are
-/// separated by ';' and must not contain one.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/0001_create_tables.sql")),
-    (
+/// The gateway's schema history, oldest first; each file works on both
+/// engines.
+const MIGRATIONS: &[Migration] = &[
+    Migration::portable(
+        1,
+        "0001_create_tables.sql",
+        include_str!("../../migrations/0001_create_tables.sql"),
+    ),
+    Migration::portable(
         2,
+        "0002_scope_to_projects.sql",
         include_str!("../../migrations/0002_scope_to_projects.sql"),
     ),
 ];
@@ -36,101 +39,30 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Handle to the gateway database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    db: Database,
 }
 
 impl Store {
     /// Connects (creating a SQLite file when the URL says `mode=rwc`) and
-    /// creates the tables if missing.
+    /// applies the migrations the database lacks (several gateways starting
+    /// at once on one database are safe).
     pub async fn connect(url: &str) -> Result<Store, GatewayError> {
-        sqlx::any::install_default_drivers();
-        let sqlite = url.starts_with("sqlite:");
-        if !sqlite && !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
-            return Err(GatewayError::UnsupportedUrl(url.to_string()));
-        }
-        let options = AnyConnectOptions::from_str(url)?;
-        let mut pool_options = AnyPoolOptions::new();
-        if sqlite {
-            pool_options = pool_options.max_connections(8).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    Ok(())
-                })
-            });
-        } else {
-            pool_options = pool_options.max_connections(16);
-        }
-        let pool = pool_options.connect_with(options).await?;
-        let store = Store { pool };
-        store.create_schema().await?;
-        Ok(store)
-    }
-
-    /// Applies the migrations this database lacks. Each runs in one
-    /// transaction that first records its version, so of several gateways
-    /// starting at once exactly one applies it (the others wait on the
-    /// version row, then skip it).
-    async fn create_schema(&self) -> Result<(), GatewayError> {
-        let create = "CREATE TABLE IF NOT EXISTS schema_migrations \
-                      (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
-        // Two gateways starting at once may race on CREATE TABLE IF NOT
-        // EXISTS in PostgreSQL; a retry finds the table.
-        if let Err(e) = sqlx::query(create).execute(&self.pool).await {
-            tracing::debug!(error = %e, "schema table creation raced; retrying once");
-            sqlx::query(create).execute(&self.pool).await?;
-        }
-        for &(version, text) in MIGRATIONS {
-            let mut tx = self.pool.begin().await?;
-            let claimed = sqlx::query(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) \
-                 ON CONFLICT (version) DO NOTHING",
-            )
-            .bind(version)
-            .bind(now_unix())
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() == 0 {
-                tx.rollback().await?;
-                continue;
-            }
-            for stmt in statements(text) {
-                sqlx::query(sqlx::AssertSqlSafe(stmt))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            tracing::info!(version, "gateway database migrated");
-        }
-        Ok(())
+        let db = Database::connect(url).await?;
+        db.migrate(MIGRATIONS).await?;
+        Ok(Store { db })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+        self.db.pool()
     }
 
     /// Closes the connections.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 }
 
 pub(crate) use satstore_common::time::now_unix;
-
-/// The statements of a migration file: comments dropped, split at ';'.
-fn statements(text: &str) -> Vec<String> {
-    let cleaned: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    cleaned
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 #[cfg(test)]
 pub(crate) mod testing {
@@ -183,12 +115,10 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
         sqlx::any::install_default_drivers();
         let pool = AnyPool::connect(&url).await.unwrap();
-        for stmt in statements(MIGRATIONS[0].1) {
-            sqlx::query(sqlx::AssertSqlSafe(stmt))
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
+        sqlx::raw_sql(MIGRATIONS[0].sqlite)
+            .execute(&pool)
+            .await
+            .unwrap();
         sqlx::query(
             "INSERT INTO users (id, lookup, display_name, email, sealed_secret, sealed_grant, created_at) \
              VALUES ('u', 'l', 'U', 'u@x', 's', 'g', 1)",

@@ -14,11 +14,11 @@ pub mod objects;
 pub mod projects;
 pub mod segments;
 
-use std::str::FromStr;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use satstore_service::sql::{Database, SqlError};
+use sqlx::AnyPool;
 use thiserror::Error;
+
+pub use satstore_service::sql::Engine;
 
 pub use api_keys::ApiKeyRecord;
 pub use buckets::BucketRecord;
@@ -32,21 +32,12 @@ pub use segments::{SegmentPiece, SegmentPosition, SegmentRecord};
 /// Why a store operation failed.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// The database URL is neither `sqlite:` nor `postgres:`.
-    #[error("unsupported database URL {0:?}: use sqlite://PATH?mode=rwc or postgres://...")]
-    UnsupportedUrl(String),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Setup(#[from] SqlError),
     /// The database refused or failed a query; retry later or check the server.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// A migration could not be applied; the schema needs a human.
-    #[error("apply migration {version}: {source}")]
-    Migration {
-        /// The migration that failed.
-        version: i64,
-        /// The database error.
-        #[source]
-        source: sqlx::Error,
-    },
     /// An object would get more segments than allowed.
     #[error("an object may have at most {0} segments")]
     TooManySegments(i64),
@@ -69,64 +60,29 @@ impl StoreError {
     }
 }
 
-/// Which SQL engine the store talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    /// Embedded SQLite file.
-    Sqlite,
-    /// PostgreSQL (or a Postgres-wire database such as CockroachDB).
-    Postgres,
-}
-
 /// Handle to the satellite database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    engine: Engine,
+    db: Database,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and
     /// runs the pending migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("sqlite:") {
-            Engine::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Engine::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
-        };
-        let options = AnyConnectOptions::from_str(url)?;
-        let mut pool_options = AnyPoolOptions::new();
-        if engine == Engine::Sqlite {
-            pool_options = pool_options
-                .max_connections(8)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        Ok(())
-                    })
-                });
-        } else {
-            pool_options = pool_options.max_connections(16);
-        }
-        let pool = pool_options.connect_with(options).await?;
-        let store = Store { pool, engine };
-        migrate::run(&store).await?;
-        Ok(store)
+        let db = Database::connect(url).await?;
+        db.migrate(migrate::MIGRATIONS).await?;
+        Ok(Store { db })
     }
 
     /// The engine behind this store.
     pub fn engine(&self) -> Engine {
-        self.engine
+        self.db.engine()
     }
 
     /// The connection pool (for modules of this crate).
     pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+        self.db.pool()
     }
 
     /// Starts a transaction that takes the write lock up front on SQLite
@@ -135,15 +91,12 @@ impl Store {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        })
+        Ok(self.db.begin_write().await?)
     }
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 }
 

@@ -1,60 +1,17 @@
-//! Telemetry shared by every daemon: tracing initialisation, a per-RPC
-//! metrics layer, and the HTTP listener serving `/metrics`, `/healthz` and
-//! `/readyz`. Metric registries are per service instance, never global, so
-//! ten in-process nodes keep separate counters.
+//! Request counts and latencies of every gRPC method, as a tower layer.
+//! Registries are per service instance, never global, so ten in-process
+//! nodes keep separate counters.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-
-/// Log output format.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    #[default]
-    Plain,
-    Json,
-}
-
-impl std::str::FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "plain" => Ok(LogFormat::Plain),
-            "json" => Ok(LogFormat::Json),
-            _ => Err(format!("unknown log format {s:?} (plain or json)")),
-        }
-    }
-}
-
-/// Installs the process-wide tracing subscriber (filter from `RUST_LOG`,
-/// default `info`, with the s3s library's per-request error lines off: the
-/// gateway logs every request with its status itself). Later calls are no-ops, so in-process peers can share it.
-pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Plain => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabels {
@@ -193,76 +150,4 @@ fn grpc_code_name(code: &str) -> &'static str {
         "16" => "unauthenticated",
         _ => "other",
     }
-}
-
-/// Readiness flag served on `/readyz`.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    /// Marks the service ready (or not).
-    pub fn set(&self, ready: bool) {
-        self.0.store(ready, Ordering::SeqCst)
-    }
-    /// Whether the service is ready.
-    pub fn get(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// Serves `/metrics` (Prometheus text), `/healthz` and `/readyz` on
-/// `listener` until `shutdown` is cancelled.
-pub fn serve_metrics(
-    listener: TcpListener,
-    registry: Arc<Registry>,
-    ready: Readiness,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    let app = Router::new()
-        .route(
-            "/metrics",
-            get(move || {
-                let registry = registry.clone();
-                async move {
-                    let mut out = String::new();
-                    match prometheus_client::encoding::text::encode(&mut out, &registry) {
-                        Ok(()) => (
-                            StatusCode::OK,
-                            [(
-                                "content-type",
-                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                            )],
-                            out,
-                        ),
-                        Err(_) => (
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            [("content-type", "text/plain")],
-                            String::from("encode metrics failed"),
-                        ),
-                    }
-                }
-            }),
-        )
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/readyz",
-            get(move || {
-                let ready = ready.clone();
-                async move {
-                    if ready.get() {
-                        (StatusCode::OK, "ready")
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-                    }
-                }
-            }),
-        );
-    tokio::spawn(async move {
-        let r = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "metrics listener stopped");
-        }
-    })
 }
