@@ -1,7 +1,6 @@
 //! The `gateway` binary: `run` the S3 gateway, `register` an access grant
 //! as an S3 user, or `confirm-email` of a user (operator actions).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use std::process::ExitCode;
@@ -9,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use gateway::{GatewayConfig, GatewayListeners, Registrar, Registration, Store};
+use satstore_service::cli::{ConfigFileArg, ServeArgs, bind};
 use satstore_service::config::{self, Flags};
-use satstore_service::telemetry::{LogFormat, init_tracing};
-use tokio::net::TcpListener;
+use satstore_service::telemetry::init_tracing;
 
 /// Satstore S3 gateway: S3 over the uplink library.
 #[derive(Parser)]
@@ -26,9 +25,8 @@ struct Cli {
 /// the file).
 #[derive(Args, Clone)]
 struct Common {
-    /// TOML config file.
-    #[arg(long, env = "GATEWAY_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    file: ConfigFileArg,
     /// Data directory (default SQLite database).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -51,7 +49,7 @@ impl Common {
     }
 
     fn load(&self, flags: Flags) -> anyhow::Result<GatewayConfig> {
-        Ok(config::load(self.config.as_deref(), flags)?)
+        Ok(config::load(self.file.config.as_deref(), flags)?)
     }
 }
 
@@ -61,15 +59,8 @@ enum Command {
     Run {
         #[command(flatten)]
         common: Common,
-        /// S3 listen address.
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-        /// Metrics listen address.
-        #[arg(long)]
-        metrics_listen: Option<SocketAddr>,
-        /// Log format: plain or json.
-        #[arg(long)]
-        log_format: Option<LogFormat>,
+        #[command(flatten)]
+        serve: ServeArgs,
         /// PEM certificate chain: serve HTTPS (with --tls-key).
         #[arg(long, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -130,30 +121,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run {
             common,
-            listen,
-            metrics_listen,
-            log_format,
+            serve,
             tls_cert,
             tls_key,
         } => {
             let config = common.load(
-                common
-                    .flags()
+                serve
+                    .add_to(common.flags())
                     .set("tls_cert_file", tls_cert)
-                    .set("tls_key_file", tls_key)
-                    .set("listen", listen)
-                    .set("metrics_listen", metrics_listen)
-                    .set("log_format", log_format),
+                    .set("tls_key_file", tls_key),
             )?;
             init_tracing(config.log_format);
             let stop =
                 satstore_service::StopSignals::install().context("install signal handlers")?;
-            let s3 = TcpListener::bind(config.listen)
-                .await
-                .with_context(|| format!("bind {}", config.listen))?;
-            let metrics = TcpListener::bind(config.metrics_listen)
-                .await
-                .with_context(|| format!("bind {}", config.metrics_listen))?;
+            let s3 = bind(config.listen, "S3").await?;
+            let metrics = bind(config.metrics_listen, "metrics").await?;
             let uplink = config.uplink_config();
             let handle = gateway::start(config, GatewayListeners { s3, metrics }, uplink)
                 .await

@@ -7,15 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use satstore_service::testing::{Daemon, assert_config_refused, run_to_end};
+use satstore_service::testing::{Daemon, assert_refuses, clean_command};
 
 fn localnet(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_localnet"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .arg("run")
-        .arg("--dir")
-        .arg(dir);
+    let mut c = clean_command(env!("CARGO_BIN_EXE_localnet"));
+    c.arg("run").arg("--dir").arg(dir);
     c
 }
 
@@ -38,11 +34,11 @@ fn sigterm_stops_the_whole_network() {
 #[test]
 fn too_few_nodes_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let (status, err) = run_to_end({
-        let mut c = localnet(dir.path());
-        c.args(["--nodes", "3"]);
-        c
-    })
-    .unwrap();
-    assert_config_refused(status, &err, &["`nodes`", "--nodes", "redundancy"]);
+    assert_refuses(
+        || localnet(dir.path()),
+        |c| {
+            c.args(["--nodes", "3"]);
+        },
+        &["`nodes`", "--nodes", "redundancy"],
+    );
 }

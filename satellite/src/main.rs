@@ -1,7 +1,6 @@
 //! The `satellite` binary: `run` the daemon, or manage projects and API keys
 //! (create, list, revoke, delete).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use std::process::ExitCode;
@@ -9,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use satellite::{SatelliteConfig, SatelliteListeners, Store, admin};
+use satstore_service::cli::{ConfigFileArg, ServeArgs, bind};
 use satstore_service::config::{self, Flags};
-use satstore_service::telemetry::{LogFormat, init_tracing};
+use satstore_service::telemetry::init_tracing;
 
 /// Satstore satellite: metadata, node selection and signed order limits.
 #[derive(Parser)]
@@ -25,9 +25,8 @@ struct Cli {
 /// the file).
 #[derive(Args, Clone)]
 struct Common {
-    /// TOML config file.
-    #[arg(long, env = "SATELLITE_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    file: ConfigFileArg,
     /// Data directory (identity, default SQLite database).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -45,7 +44,7 @@ impl Common {
     }
 
     fn load(&self, flags: Flags) -> anyhow::Result<SatelliteConfig> {
-        Ok(config::load(self.config.as_deref(), flags)?)
+        Ok(config::load(self.file.config.as_deref(), flags)?)
     }
 
     async fn store(&self) -> anyhow::Result<Store> {
@@ -64,15 +63,8 @@ enum Command {
     Run {
         #[command(flatten)]
         common: Common,
-        /// gRPC listen address.
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-        /// Metrics listen address.
-        #[arg(long)]
-        metrics_listen: Option<SocketAddr>,
-        /// Log format: plain or json.
-        #[arg(long)]
-        log_format: Option<LogFormat>,
+        #[command(flatten)]
+        serve: ServeArgs,
         /// Plaintext gRPC instead of identity-bound TLS (trusted networks only).
         #[arg(long)]
         insecure: bool,
@@ -218,28 +210,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run {
             common,
-            listen,
-            metrics_listen,
-            log_format,
+            serve,
             insecure,
         } => {
-            let config = common.load(
-                common
-                    .flags()
-                    .set("listen", listen)
-                    .set("metrics_listen", metrics_listen)
-                    .set("log_format", log_format)
-                    .switch("insecure", insecure),
-            )?;
+            let config = common.load(serve.add_to(common.flags()).switch("insecure", insecure))?;
             init_tracing(config.log_format);
             let stop =
                 satstore_service::StopSignals::install().context("install signal handlers")?;
-            let grpc = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .with_context(|| format!("bind gRPC listener {}", config.listen))?;
-            let metrics = tokio::net::TcpListener::bind(config.metrics_listen)
-                .await
-                .with_context(|| format!("bind metrics listener {}", config.metrics_listen))?;
+            let grpc = bind(config.listen, "gRPC").await?;
+            let metrics = bind(config.metrics_listen, "metrics").await?;
             let handle = satellite::start(config, SatelliteListeners { grpc, metrics })
                 .await
                 .context("start satellite")?;

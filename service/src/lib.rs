@@ -8,8 +8,10 @@
 //!   [`health`]: the `/metrics`, `/healthz`, `/readyz` listener;
 //! - [`tasks`]: named background tasks stopped together;
 //! - [`sql`] (feature `sql`): SQLite/PostgreSQL and versioned migrations;
-//! - [`exit`]: one-line errors and exit codes.
+//! - [`cli`]: the flags every `run` shares; [`exit`]: one-line errors and
+//!   exit codes.
 
+pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod health;

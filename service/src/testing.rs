@@ -1,6 +1,8 @@
 //! Test support for daemon binaries (feature `testing`, for dev
 //! dependencies only): start a binary, wait for a line it prints, stop it
-//! with a signal, and read what it said.
+//! with a signal, and read what it said. A failed expectation panics: this
+//! is test code.
+#![allow(clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -152,4 +154,47 @@ pub fn assert_config_refused(status: ExitStatus, stderr: &str, needles: &[&str])
     for n in needles {
         assert!(lines[0].contains(n), "{n:?} not in {stderr:?}");
     }
+}
+
+/// A command for the daemon binary `bin` with an empty environment (but
+/// `PATH`), so variables of the caller's shell cannot change the test.
+pub fn clean_command(bin: &str) -> Command {
+    let mut c = Command::new(bin);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    c
+}
+
+/// Starts the daemon `make` builds once per stop signal (SIGTERM, then
+/// SIGINT), waits for `ready` on stdout, sends the signal and asserts a
+/// clean exit (0) within 30 s whose log names the signal and `stopped`.
+pub fn assert_drains_on_stop_signals(make: impl Fn() -> Command, ready: &str, stopped: &str) {
+    for signal in ["TERM", "INT"] {
+        let mut daemon = Daemon::spawn(make()).expect("start the daemon");
+        if let Err(e) = daemon.wait_for_line(ready, Duration::from_secs(60)) {
+            panic!("{e}");
+        }
+        daemon.signal(signal).expect("send the signal");
+        let status = match daemon.wait(Duration::from_secs(30)) {
+            Ok(s) => s,
+            Err(e) => panic!("SIG{signal}: {e}"),
+        };
+        let log = daemon.stderr();
+        assert!(status.success(), "SIG{signal}: {status:?}; {log}");
+        assert!(log.contains(&format!("SIG{signal}")), "{log}");
+        assert!(log.contains(stopped), "SIG{signal}: not drained: {log}");
+    }
+}
+
+/// Runs the command `make` builds after `tweak` and asserts the config
+/// was refused (see [`assert_config_refused`]).
+pub fn assert_refuses(
+    make: impl Fn() -> Command,
+    tweak: impl FnOnce(&mut Command),
+    needles: &[&str],
+) {
+    let mut command = make();
+    tweak(&mut command);
+    let (status, stderr) = run_to_end(command).expect("run the binary");
+    assert_config_refused(status, &stderr, needles);
 }

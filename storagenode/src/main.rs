@@ -1,14 +1,14 @@
 //! The `storagenode` binary: `storagenode run [flags]`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use satstore_common::config::ByteSize;
+use satstore_service::cli::{ConfigFileArg, ServeArgs, bind};
 use satstore_service::config::{self, Flags};
-use satstore_service::telemetry::{LogFormat, init_tracing};
+use satstore_service::telemetry::init_tracing;
 use storagenode::{StorageNodeConfig, StorageNodeListeners};
 
 /// Satstore storage node.
@@ -29,18 +29,13 @@ enum Command {
 /// key), which overrides the TOML file.
 #[derive(Args)]
 struct RunArgs {
-    /// TOML config file.
-    #[arg(long, env = "STORAGENODE_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    file: ConfigFileArg,
+    #[command(flatten)]
+    serve: ServeArgs,
     /// Data directory (identity and pieces).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// gRPC listen address.
-    #[arg(long)]
-    listen: Option<SocketAddr>,
-    /// Metrics listen address.
-    #[arg(long)]
-    metrics_listen: Option<SocketAddr>,
     /// host:port advertised to satellites.
     #[arg(long)]
     external_address: Option<String>,
@@ -50,9 +45,6 @@ struct RunArgs {
     /// Allocated space, e.g. "100 GiB".
     #[arg(long)]
     allocated_space: Option<ByteSize>,
-    /// Log format: plain or json.
-    #[arg(long)]
-    log_format: Option<LogFormat>,
     /// Plaintext gRPC instead of identity-bound TLS (trusted networks only).
     #[arg(long)]
     insecure: bool,
@@ -60,16 +52,15 @@ struct RunArgs {
 
 impl RunArgs {
     fn into_config(self) -> anyhow::Result<StorageNodeConfig> {
-        let flags = Flags::new()
+        let flags = self
+            .serve
+            .add_to(Flags::new())
             .set("data_dir", self.data_dir)
-            .set("listen", self.listen)
-            .set("metrics_listen", self.metrics_listen)
             .set("external_address", self.external_address)
             .list("satellites", self.satellites)
             .set("allocated_space", self.allocated_space)
-            .set("log_format", self.log_format)
             .switch("insecure", self.insecure);
-        Ok(config::load(self.config.as_deref(), flags)?)
+        Ok(config::load(self.file.config.as_deref(), flags)?)
     }
 }
 
@@ -78,12 +69,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     init_tracing(config.log_format);
     let stop = satstore_service::StopSignals::install().context("install signal handlers")?;
     tracing::info!(?config, "effective config");
-    let grpc = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("bind gRPC listener {}", config.listen))?;
-    let metrics = tokio::net::TcpListener::bind(config.metrics_listen)
-        .await
-        .with_context(|| format!("bind metrics listener {}", config.metrics_listen))?;
+    let grpc = bind(config.listen, "gRPC").await?;
+    let metrics = bind(config.metrics_listen, "metrics").await?;
     let node = storagenode::start(config, StorageNodeListeners { grpc, metrics })
         .await
         .context("start storage node")?;

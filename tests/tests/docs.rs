@@ -104,7 +104,10 @@ fn markdown_links_point_to_files_that_exist() {
             files.push(path);
         }
     }
-    for entry in std::fs::read_dir(root().join("docs/adr")).into_iter().flatten() {
+    for entry in std::fs::read_dir(root().join("docs/adr"))
+        .into_iter()
+        .flatten()
+    {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "md") {
             files.push(path);

@@ -157,10 +157,15 @@ impl Flags {
     }
 }
 
-/// Loads `T` from its defaults, `file`, the process environment and
-/// `flags`, then checks it.
+/// Loads `T` from its defaults, `file` (or, without one, the file named by
+/// `PREFIX_CONFIG`), the process environment and `flags`, then checks it.
 pub fn load<T: ServiceConfig>(file: Option<&Path>, flags: Flags) -> Result<T, ConfigError> {
-    load_from(file, env::process_vars(T::ENV_PREFIX)?, flags)
+    let vars = env::process_vars(T::ENV_PREFIX)?;
+    let from_env = vars
+        .iter()
+        .find(|(name, _)| *name == format!("{}_CONFIG", T::ENV_PREFIX))
+        .map(|(_, path)| PathBuf::from(path));
+    load_from(file.or(from_env.as_deref()), vars, flags)
 }
 
 /// [`load`] with the environment given explicitly (tests, embedding).
