@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::store::testing::all_stores;
-use crate::store::{ProjectInfo, SegmentPiece, SegmentRecord};
+use crate::store::{ProjectInfo, SegmentPiece, SegmentPosition, SegmentRecord};
 use satstore_common::erasure::RedundancyScheme;
+use satstore_common::{NodeId, PieceId};
 
 async fn project(store: &Store) -> [u8; 16] {
     let p = ProjectInfo {
