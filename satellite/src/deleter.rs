@@ -17,8 +17,8 @@ use satstore_transport::Dialer;
 use tokio::task::JoinSet;
 
 use crate::orders::{LimitBatch, LimitSpec, OrderSigner};
+use crate::store::PieceRef;
 use crate::store::Store;
-use crate::store::objects::PieceRef;
 
 /// Spawns and tracks piece-deletion tasks.
 #[derive(Clone)]

@@ -12,6 +12,8 @@
 //! - [`metrics`]: per-instance Prometheus metrics.
 //! - [`server`]: serving gRPC with graceful and abrupt stops.
 //! - [`error`]: error types and their gRPC status mapping.
+//! - `testing` (only with the `test-support` feature, for test crates):
+//!   fault injection such as corrupting a stored piece.
 
 pub mod checkin;
 pub mod config;
@@ -21,6 +23,8 @@ pub mod peer;
 pub mod rpc;
 pub mod server;
 pub mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod transfer;
 pub mod verify;
 

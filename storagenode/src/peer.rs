@@ -267,14 +267,22 @@ impl StorageNodeHandle {
     pub fn metrics_addr(&self) -> SocketAddr {
         self.metrics_addr
     }
-    /// The piece store (for fault injection in tests).
+    /// The piece store (to inspect what the node holds).
     pub fn store(&self) -> Arc<dyn PieceStore> {
         self.store.clone()
     }
 
-    /// A freshly signed check-in message as this node sends it.
-    pub fn signed_check_in(&self) -> satstore_common::SignedMessage {
-        self.checkin.signed_info()
+    /// The RocksDB store itself, for the test-only hooks of
+    /// [`crate::testing`].
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) fn rocks_store(&self) -> &RocksPieceStore {
+        &self.store
+    }
+
+    /// The node's check-in, for the test-only hooks of [`crate::testing`].
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) fn check_in(&self) -> &CheckIn {
+        &self.checkin
     }
 
     /// Checks in with every satellite now.

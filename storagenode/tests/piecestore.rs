@@ -6,6 +6,7 @@ mod support;
 use satstore_common::piece::{root_hash, verify_chunk};
 use satstore_common::{Identity, OrderLimit, PieceAction, PieceHash, PieceId};
 use satstore_proto::piecestore::{DeleteRequest, DownloadRequest};
+use storagenode::testing::CorruptPiece;
 use support::*;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -393,8 +394,7 @@ async fn download_errors_corruption_and_delete() {
     assert_eq!(all.len(), 4);
 
     // Corrupt the second chunk: the first is still served, then DATA_LOSS.
-    node.store()
-        .corrupt_piece(&sat.id(), &g.limit.piece_id, CHUNK as u64 + 7)
+    node.corrupt_piece(&sat.id(), &g.limit.piece_id, CHUNK as u64 + 7)
         .unwrap();
     let g2 = get(g.limit.piece_id);
     let first = DownloadRequest {

@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::objects::{PieceRef, delete_streams_tx};
+use super::pieces::PieceRef;
+use super::steps::{delete_streams, lock_clause};
 use super::{Store, StoreError};
 
 /// A bucket as stored.
@@ -107,10 +108,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // Lock the bucket row first (PostgreSQL): object inserts reference
         // it, so none can slip in until this transaction ends.
-        let lock = match self.engine() {
-            super::Engine::Sqlite => "",
-            super::Engine::Postgres => " FOR UPDATE",
-        };
+        let lock = lock_clause(self.engine());
         let exists = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT name FROM buckets WHERE project_id = $1 AND name = $2{lock}"
         )))
@@ -139,7 +137,7 @@ impl Store {
                 pieces: Vec::new(),
             }));
         }
-        let pieces = delete_streams_tx(&mut tx, &streams).await?;
+        let pieces = delete_streams(&mut tx, &streams).await?;
         let r = sqlx::query("DELETE FROM buckets WHERE project_id = $1 AND name = $2")
             .bind(project_id.to_vec())
             .bind(name.to_string())

@@ -4,7 +4,9 @@
 
 use sqlx::Row;
 
-use super::objects::{PieceRef, delete_segments_tx};
+use super::pieces::PieceRef;
+use super::steps::delete_stream_segments;
+use super::types::{ObjectStatus, fixed16};
 use super::{Store, StoreError};
 
 /// An object removed by a cleanup query.
@@ -33,15 +35,26 @@ enum Selection {
 }
 
 impl Selection {
-    /// The WHERE clause; `$1` is the time bound.
+    /// The WHERE clause; `$1` is the time bound and `$3`, where used, the
+    /// status ([`Selection::status`]).
     fn condition(self) -> &'static str {
         match self {
             Selection::ExpiredAt(_) => "expires_at <> 0 AND expires_at <= $1",
             Selection::PendingIdleSince(_) => {
-                "status = 1 AND multipart_deadline = 0 AND updated_at < $1"
+                "status = $3 AND multipart_deadline = 0 AND updated_at < $1"
             }
             Selection::MultipartExpiredAt(_) => {
-                "status = 1 AND multipart_deadline <> 0 AND multipart_deadline <= $1"
+                "status = $3 AND multipart_deadline <> 0 AND multipart_deadline <= $1"
+            }
+        }
+    }
+
+    /// The status the condition selects (bound as `$3`); `None` for any.
+    fn status(self) -> Option<ObjectStatus> {
+        match self {
+            Selection::ExpiredAt(_) => None,
+            Selection::PendingIdleSince(_) | Selection::MultipartExpiredAt(_) => {
+                Some(ObjectStatus::Pending)
             }
         }
     }
@@ -53,11 +66,6 @@ impl Selection {
             | Selection::MultipartExpiredAt(t) => t,
         }
     }
-}
-
-fn fixed16(what: &'static str, v: Vec<u8>) -> Result<[u8; 16], StoreError> {
-    v.try_into()
-        .map_err(|v: Vec<u8>| StoreError::corrupt(what, format!("{} bytes, want 16", v.len())))
 }
 
 impl Store {
@@ -107,11 +115,11 @@ impl Store {
              ORDER BY stream_id LIMIT $2",
             sel.condition()
         ));
-        let rows = sqlx::query(select)
-            .bind(sel.bound())
-            .bind(limit.max(1))
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut query = sqlx::query(select).bind(sel.bound()).bind(limit.max(1));
+        if let Some(status) = sel.status() {
+            query = query.bind(status.as_i64());
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         // The object row goes first and only if it still matches, so an
         // object committed meanwhile (PostgreSQL) is left alone.
         let delete = format!(
@@ -121,16 +129,17 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let stream: Vec<u8> = row.try_get("stream_id")?;
-            let deleted = sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
                 .bind(sel.bound())
-                .bind(stream.clone())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .bind(stream.clone());
+            if let Some(status) = sel.status() {
+                query = query.bind(status.as_i64());
+            }
+            let deleted = query.execute(&mut *tx).await?.rows_affected();
             if deleted == 0 {
                 continue;
             }
-            let pieces = delete_segments_tx(&mut tx, &stream).await?;
+            let pieces = delete_stream_segments(&mut tx, &stream).await?;
             out.push(DeletedObject {
                 project_id: fixed16("project id", row.try_get("project_id")?)?,
                 bucket: row.try_get("bucket")?,
@@ -148,7 +157,7 @@ mod tests {
     use satstore_common::erasure::RedundancyScheme;
     use satstore_common::{NodeId, PieceId};
 
-    use crate::store::objects::CommitValues;
+    use crate::store::CommitValues;
     use crate::store::testing::all_stores;
     use crate::store::{ObjectRecord, ObjectStatus, ProjectInfo, SegmentPiece, SegmentPosition};
     use crate::store::{SegmentRecord, Store};

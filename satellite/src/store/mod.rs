@@ -2,7 +2,10 @@
 //! SQLite (embedded default) and PostgreSQL (production), chosen by the URL.
 //!
 //! Submodules hold the queries of one table each; [`migrate`] applies the
-//! embedded forward-only migrations on connect.
+//! embedded forward-only migrations on connect. Beneath them, without
+//! importing any of them: [`types`] (shared value types, a leaf),
+//! [`pieces`] (piece references), [`rows`] (stored records and their
+//! decoding) and `steps` (transaction steps several operations share).
 
 pub mod api_keys;
 pub mod buckets;
@@ -11,8 +14,12 @@ pub mod migrate;
 pub mod multipart;
 pub mod nodes;
 pub mod objects;
+pub mod pieces;
 pub mod projects;
+pub mod rows;
 pub mod segments;
+mod steps;
+pub mod types;
 
 use satstore_service::sql::{Database, SqlError};
 use sqlx::AnyPool;
@@ -25,9 +32,12 @@ pub use buckets::BucketRecord;
 pub use cleanup::DeletedObject;
 pub use multipart::{MultipartCommit, MultipartCommitValues, PartCommit, PartRecord};
 pub use nodes::NodeRecord;
-pub use objects::{ListItem, ListOptions, ListPage, ObjectRecord, ObjectStatus};
+pub use objects::{ListItem, ListOptions, ListPage};
+pub use pieces::{PieceRef, SegmentPiece};
 pub use projects::ProjectInfo;
-pub use segments::{SegmentPiece, SegmentPosition, SegmentRecord};
+pub use rows::{ObjectRecord, SegmentRecord};
+pub use steps::{CommitValues, Committed};
+pub use types::{ObjectStatus, SegmentPosition};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]

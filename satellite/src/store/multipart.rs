@@ -8,12 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::objects::{
-    CommitValues, Committed, OBJECT_COLUMNS, ObjectRecord, PieceRef, commit_tx, object_from_row,
-    prefix_upper_bound,
-};
-use super::segments::{SegmentPosition, piece_refs};
-use super::{Engine, Store, StoreError};
+use super::pieces::{PieceRef, piece_refs};
+use super::rows::{OBJECT_COLUMNS, ObjectRecord, object_from_row};
+use super::steps::{CommitValues, Committed, commit_pending, delete_parts, lock_object};
+use super::types::{ObjectStatus, SegmentPosition, prefix_upper_bound};
+use super::{Store, StoreError};
 
 /// Highest part number (S3's limit).
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -119,31 +118,15 @@ fn part_range(part: u32) -> (i64, i64) {
 }
 
 impl Store {
-    /// Row lock of the object inside a write transaction: `FOR UPDATE` on
-    /// PostgreSQL (SQLite's `BEGIN IMMEDIATE` already serializes writers).
-    fn lock_clause(&self) -> &'static str {
-        match self.engine() {
-            Engine::Sqlite => "",
-            Engine::Postgres => " FOR UPDATE",
-        }
-    }
-
     /// Locks and returns the pending multipart upload of `stream_id` in `tx`.
     async fn lock_multipart(
         &self,
         tx: &mut Transaction<'static, Any>,
         stream_id: &[u8; 16],
     ) -> Result<Option<ObjectRecord>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE stream_id = $1 AND status = 1 \
-             AND multipart_deadline <> 0{}",
-            self.lock_clause()
-        ));
-        let row = sqlx::query(sql)
-            .bind(stream_id.to_vec())
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.as_ref().map(object_from_row).transpose()
+        Ok(lock_object(tx, self.engine(), stream_id)
+            .await?
+            .filter(ObjectRecord::is_pending_multipart))
     }
 
     /// Records part `part_number` of the pending multipart upload
@@ -401,11 +384,8 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM parts WHERE stream_id = $1")
-            .bind(stream_id.to_vec())
-            .execute(&mut **tx)
-            .await?;
-        match commit_tx(tx, stream_id, &commit).await? {
+        delete_parts(tx, stream_id).await?;
+        match commit_pending(tx, stream_id, &commit).await? {
             Some(mut c) => {
                 c.replaced_pieces.extend(dropped_pieces);
                 Ok(MultipartCommit::Committed(Box::new(c)))
@@ -430,14 +410,15 @@ impl Store {
         let upper = prefix_upper_bound(prefix);
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND status = 1 AND multipart_deadline <> 0 AND multipart_deadline > $3 \
-             AND encrypted_key >= $4 AND ($5 = 0 OR encrypted_key < $6) \
-             AND (encrypted_key > $7 OR (encrypted_key = $7 AND stream_id > $8)) \
-             ORDER BY encrypted_key, stream_id LIMIT $9"
+             AND status = $3 AND multipart_deadline <> 0 AND multipart_deadline > $4 \
+             AND encrypted_key >= $5 AND ($6 = 0 OR encrypted_key < $7) \
+             AND (encrypted_key > $8 OR (encrypted_key = $8 AND stream_id > $9)) \
+             ORDER BY encrypted_key, stream_id LIMIT $10"
         ));
         let rows = sqlx::query(sql)
             .bind(project_id.to_vec())
             .bind(bucket.to_string())
+            .bind(ObjectStatus::Pending.as_i64())
             .bind(now)
             .bind(prefix.to_vec())
             .bind(upper.is_some() as i64)

@@ -1,115 +1,15 @@
 //! Objects: pending uploads and committed versions, their deletion, and
 //! listing in encrypted-key order.
 
-use satstore_common::{NodeId, PieceId};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::segments::{SegmentPosition, piece_refs};
+use super::pieces::PieceRef;
+use super::rows::{OBJECT_COLUMNS, ObjectRecord, object_from_row};
+use super::steps::{commit_pending, delete_streams, select_object};
+use super::types::{ObjectStatus, prefix_upper_bound};
 use super::{Store, StoreError};
 
-/// Lifecycle state of an object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ObjectStatus {
-    /// Segments are being uploaded; invisible to readers.
-    Pending = 1,
-    /// Visible to readers.
-    Committed = 3,
-}
-
-impl ObjectStatus {
-    fn from_i64(v: i64) -> Result<Self, StoreError> {
-        match v {
-            1 => Ok(Self::Pending),
-            3 => Ok(Self::Committed),
-            other => Err(StoreError::corrupt("object status", other)),
-        }
-    }
-}
-
-/// An object version as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObjectRecord {
-    /// Owning project.
-    pub project_id: [u8; 16],
-    /// Bucket name.
-    pub bucket: String,
-    /// Encrypted object key.
-    pub encrypted_key: Vec<u8>,
-    /// Version, growing per key.
-    pub version: i64,
-    /// Unique id of this upload.
-    pub stream_id: [u8; 16],
-    /// Pending or committed.
-    pub status: ObjectStatus,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds, 0 = never.
-    pub expires_at: i64,
-    /// Number of segments (set at commit).
-    pub segment_count: i64,
-    /// Sum of the segments' plain sizes (set at commit).
-    pub plain_size: i64,
-    /// Sum of the segments' encrypted sizes (set at commit).
-    pub encrypted_size: i64,
-    /// Encrypted user metadata.
-    pub encrypted_metadata: Vec<u8>,
-    /// Nonce of the metadata.
-    pub encrypted_metadata_nonce: Vec<u8>,
-    /// Wrapped metadata key.
-    pub encrypted_metadata_key: Vec<u8>,
-    /// Cipher suite of the content.
-    pub cipher_suite: i64,
-    /// Encryption block size.
-    pub block_size: i64,
-    /// Multipart uploads: unix seconds after which the still-pending upload
-    /// is deleted; 0 for plain uploads (and once committed).
-    pub multipart_deadline: i64,
-}
-
-impl ObjectRecord {
-    /// Whether this is a pending multipart upload.
-    pub fn is_pending_multipart(&self) -> bool {
-        self.status == ObjectStatus::Pending && self.multipart_deadline != 0
-    }
-}
-
-/// A remote piece that a node may delete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PieceRef {
-    /// Node holding the piece.
-    pub node_id: NodeId,
-    /// The piece's id on that node.
-    pub piece_id: PieceId,
-}
-
-/// Values fixed when an object is committed.
-#[derive(Clone, Debug, Default)]
-pub struct CommitValues {
-    /// Number of segments.
-    pub segment_count: i64,
-    /// Sum of plain sizes.
-    pub plain_size: i64,
-    /// Sum of encrypted sizes.
-    pub encrypted_size: i64,
-    /// Encrypted user metadata.
-    pub encrypted_metadata: Vec<u8>,
-    /// Nonce of the metadata.
-    pub encrypted_metadata_nonce: Vec<u8>,
-    /// Wrapped metadata key.
-    pub encrypted_metadata_key: Vec<u8>,
-    /// Plain offset of each segment.
-    pub plain_offsets: Vec<(SegmentPosition, i64)>,
-}
-
-/// What a successful commit produced.
-#[derive(Clone, Debug)]
-pub struct Committed {
-    /// The object as now visible.
-    pub object: ObjectRecord,
-    /// Pieces of replaced older versions, for best-effort deletion.
-    pub replaced_pieces: Vec<PieceRef>,
-}
+pub use super::steps::{CommitValues, Committed};
 
 /// Parameters of a listing.
 #[derive(Clone, Debug, Default)]
@@ -146,154 +46,6 @@ pub struct ListPage {
     pub more: bool,
 }
 
-pub(crate) const OBJECT_COLUMNS: &str = "project_id, bucket, encrypted_key, version, stream_id, status, \
-    created_at, expires_at, segment_count, plain_size, encrypted_size, encrypted_metadata, \
-    encrypted_metadata_nonce, encrypted_metadata_key, cipher_suite, block_size, multipart_deadline";
-
-pub(crate) fn fixed16(what: &'static str, v: Vec<u8>) -> Result<[u8; 16], StoreError> {
-    v.try_into()
-        .map_err(|v: Vec<u8>| StoreError::corrupt(what, format!("{} bytes, want 16", v.len())))
-}
-
-pub(crate) fn object_from_row(row: &AnyRow) -> Result<ObjectRecord, StoreError> {
-    Ok(ObjectRecord {
-        project_id: fixed16("project id", row.try_get("project_id")?)?,
-        bucket: row.try_get("bucket")?,
-        encrypted_key: row.try_get("encrypted_key")?,
-        version: row.try_get("version")?,
-        stream_id: fixed16("stream id", row.try_get("stream_id")?)?,
-        status: ObjectStatus::from_i64(row.try_get("status")?)?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        segment_count: row.try_get("segment_count")?,
-        plain_size: row.try_get("plain_size")?,
-        encrypted_size: row.try_get("encrypted_size")?,
-        encrypted_metadata: row.try_get("encrypted_metadata")?,
-        encrypted_metadata_nonce: row.try_get("encrypted_metadata_nonce")?,
-        encrypted_metadata_key: row.try_get("encrypted_metadata_key")?,
-        cipher_suite: row.try_get("cipher_suite")?,
-        block_size: row.try_get("block_size")?,
-        multipart_deadline: row.try_get("multipart_deadline")?,
-    })
-}
-
-/// The smallest byte string greater than every string starting with `p`,
-/// or `None` if there is none (empty or all 0xff).
-pub fn prefix_upper_bound(p: &[u8]) -> Option<Vec<u8>> {
-    let mut v = p.to_vec();
-    while let Some(last) = v.pop() {
-        if last < 0xff {
-            v.push(last + 1);
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// Deletes the segments and object rows of these streams inside `tx`,
-/// returning the remote pieces they referenced.
-pub(crate) async fn delete_streams_tx(
-    tx: &mut Transaction<'static, Any>,
-    streams: &[Vec<u8>],
-) -> Result<Vec<PieceRef>, StoreError> {
-    let mut pieces = Vec::new();
-    for stream in streams {
-        pieces.extend(delete_segments_tx(tx, stream).await?);
-        sqlx::query("DELETE FROM objects WHERE stream_id = $1")
-            .bind(stream.clone())
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(pieces)
-}
-
-/// Deletes the segments (and multipart part records) of one stream inside
-/// `tx`, returning the remote pieces they referenced.
-pub(crate) async fn delete_segments_tx(
-    tx: &mut Transaction<'static, Any>,
-    stream: &[u8],
-) -> Result<Vec<PieceRef>, StoreError> {
-    let mut pieces = Vec::new();
-    let rows = sqlx::query("SELECT root_piece_id, pieces FROM segments WHERE stream_id = $1")
-        .bind(stream.to_vec())
-        .fetch_all(&mut **tx)
-        .await?;
-    for row in &rows {
-        pieces.extend(piece_refs(row)?);
-    }
-    sqlx::query("DELETE FROM segments WHERE stream_id = $1")
-        .bind(stream.to_vec())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM parts WHERE stream_id = $1")
-        .bind(stream.to_vec())
-        .execute(&mut **tx)
-        .await?;
-    Ok(pieces)
-}
-
-/// The commit of a pending object inside `tx` (see
-/// [`Store::commit_object`]); `None` (nothing changed) if no pending object
-/// has this stream id. Also clears the multipart deadline.
-pub(crate) async fn commit_tx(
-    tx: &mut Transaction<'static, Any>,
-    stream_id: &[u8; 16],
-    values: &CommitValues,
-) -> Result<Option<Committed>, StoreError> {
-    let r = sqlx::query(
-        "UPDATE objects SET status = 3, segment_count = $1, plain_size = $2, \
-         encrypted_size = $3, encrypted_metadata = $4, encrypted_metadata_nonce = $5, \
-         encrypted_metadata_key = $6, multipart_deadline = 0 WHERE stream_id = $7 AND status = 1",
-    )
-    .bind(values.segment_count)
-    .bind(values.plain_size)
-    .bind(values.encrypted_size)
-    .bind(values.encrypted_metadata.clone())
-    .bind(values.encrypted_metadata_nonce.clone())
-    .bind(values.encrypted_metadata_key.clone())
-    .bind(stream_id.to_vec())
-    .execute(&mut **tx)
-    .await?;
-    if r.rows_affected() == 0 {
-        return Ok(None);
-    }
-    for (pos, offset) in &values.plain_offsets {
-        sqlx::query("UPDATE segments SET plain_offset = $1 WHERE stream_id = $2 AND position = $3")
-            .bind(*offset)
-            .bind(stream_id.to_vec())
-            .bind(pos.encode())
-            .execute(&mut **tx)
-            .await?;
-    }
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {OBJECT_COLUMNS} FROM objects WHERE stream_id = $1"
-    ));
-    let object = object_from_row(
-        &sqlx::query(sql)
-            .bind(stream_id.to_vec())
-            .fetch_one(&mut **tx)
-            .await?,
-    )?;
-    let older: Vec<Vec<u8>> = sqlx::query(
-        "SELECT stream_id FROM objects WHERE project_id = $1 AND bucket = $2 \
-         AND encrypted_key = $3 AND status = 3 AND stream_id <> $4",
-    )
-    .bind(object.project_id.to_vec())
-    .bind(object.bucket.clone())
-    .bind(object.encrypted_key.clone())
-    .bind(stream_id.to_vec())
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("stream_id"))
-    .collect::<Result<_, _>>()?;
-    let replaced_pieces = delete_streams_tx(tx, &older).await?;
-    Ok(Some(Committed {
-        object,
-        replaced_pieces,
-    }))
-}
-
 impl Store {
     /// Inserts a pending object with the next version for its key; the
     /// given `version` is ignored and the stored record returned.
@@ -324,7 +76,7 @@ impl Store {
             .bind(rec.encrypted_key.clone())
             .bind(rec.version)
             .bind(rec.stream_id.to_vec())
-            .bind(rec.status as i64)
+            .bind(rec.status.as_i64())
             .bind(rec.created_at)
             .bind(rec.expires_at)
             .bind(rec.segment_count)
@@ -348,14 +100,7 @@ impl Store {
         &self,
         stream_id: &[u8; 16],
     ) -> Result<Option<ObjectRecord>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE stream_id = $1"
-        ));
-        let row = sqlx::query(sql)
-            .bind(stream_id.to_vec())
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(object_from_row).transpose()
+        select_object(self.pool(), stream_id, "").await
     }
 
     /// The latest committed version of a key that has not expired at `now`.
@@ -368,13 +113,14 @@ impl Store {
     ) -> Result<Option<ObjectRecord>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND encrypted_key = $3 AND status = 3 AND (expires_at = 0 OR expires_at > $4) \
+             AND encrypted_key = $3 AND status = $4 AND (expires_at = 0 OR expires_at > $5) \
              ORDER BY version DESC LIMIT 1"
         ));
         let row = sqlx::query(sql)
             .bind(project_id.to_vec())
             .bind(bucket.to_string())
             .bind(key.to_vec())
+            .bind(ObjectStatus::Committed.as_i64())
             .bind(now)
             .fetch_optional(self.pool())
             .await?;
@@ -390,11 +136,12 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT version FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND encrypted_key = $3 AND status = 3 LIMIT 1",
+             AND encrypted_key = $3 AND status = $4 LIMIT 1",
         )
         .bind(project_id.to_vec())
         .bind(bucket.to_string())
         .bind(key.to_vec())
+        .bind(ObjectStatus::Committed.as_i64())
         .fetch_optional(self.pool())
         .await?;
         Ok(row.is_some())
@@ -410,7 +157,7 @@ impl Store {
         values: &CommitValues,
     ) -> Result<Option<Committed>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let committed = commit_tx(&mut tx, stream_id, values).await?;
+        let committed = commit_pending(&mut tx, stream_id, values).await?;
         match committed {
             Some(c) => {
                 tx.commit().await?;
@@ -435,12 +182,13 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND encrypted_key = $3 AND status = 3 ORDER BY version DESC"
+             AND encrypted_key = $3 AND status = $4 ORDER BY version DESC"
         ));
         let rows = sqlx::query(sql)
             .bind(project_id.to_vec())
             .bind(bucket.to_string())
             .bind(key.to_vec())
+            .bind(ObjectStatus::Committed.as_i64())
             .fetch_all(&mut *tx)
             .await?;
         let objects = rows
@@ -452,7 +200,7 @@ impl Store {
             return Ok(None);
         };
         let streams: Vec<Vec<u8>> = objects.iter().map(|o| o.stream_id.to_vec()).collect();
-        let pieces = delete_streams_tx(&mut tx, &streams).await?;
+        let pieces = delete_streams(&mut tx, &streams).await?;
         tx.commit().await?;
         Ok(Some((latest, pieces)))
     }
@@ -464,15 +212,16 @@ impl Store {
         stream_id: &[u8; 16],
     ) -> Result<Option<Vec<PieceRef>>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT stream_id FROM objects WHERE stream_id = $1 AND status = 1")
+        let row = sqlx::query("SELECT stream_id FROM objects WHERE stream_id = $1 AND status = $2")
             .bind(stream_id.to_vec())
+            .bind(ObjectStatus::Pending.as_i64())
             .fetch_optional(&mut *tx)
             .await?;
         if row.is_none() {
             tx.rollback().await?;
             return Ok(None);
         }
-        let pieces = delete_streams_tx(&mut tx, &[stream_id.to_vec()]).await?;
+        let pieces = delete_streams(&mut tx, &[stream_id.to_vec()]).await?;
         tx.commit().await?;
         Ok(Some(pieces))
     }
@@ -502,14 +251,15 @@ impl Store {
         };
         let sql = format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE project_id = $1 AND bucket = $2 \
-             AND status = 3 AND (expires_at = 0 OR expires_at > $3) AND encrypted_key >= $4 \
-             AND ($5 = 0 OR encrypted_key < $6) ORDER BY encrypted_key, version DESC LIMIT $7"
+             AND status = $3 AND (expires_at = 0 OR expires_at > $4) AND encrypted_key >= $5 \
+             AND ($6 = 0 OR encrypted_key < $7) ORDER BY encrypted_key, version DESC LIMIT $8"
         );
         let mut page = ListPage::default();
         'outer: while let Some(from) = lower.take() {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(project_id.to_vec())
                 .bind(bucket.to_string())
+                .bind(ObjectStatus::Committed.as_i64())
                 .bind(opts.now)
                 .bind(from)
                 .bind(upper.is_some() as i64)

@@ -70,14 +70,6 @@ pub trait PieceStore: Send + Sync {
     ) -> Result<Vec<u8>, StoreError>;
     /// Ids of the committed pieces of `satellite`.
     fn piece_ids(&self, satellite: &NodeId) -> Result<Vec<PieceId>, StoreError>;
-    /// Test hook: flips the byte at `offset` of a stored piece's data so that
-    /// corruption can be simulated. Never called by the node itself.
-    fn corrupt_piece(
-        &self,
-        satellite: &NodeId,
-        piece: &PieceId,
-        offset: u64,
-    ) -> Result<(), StoreError>;
     /// Deletes a piece; deleting a missing piece is not an error.
     fn delete_piece(&self, satellite: &NodeId, piece: &PieceId) -> Result<(), StoreError>;
     /// Deletes every piece whose expiration is at or before `now_unix`;

@@ -510,31 +510,6 @@ impl PieceStore for RocksPieceStore {
         })
     }
 
-    fn corrupt_piece(
-        &self,
-        satellite: &NodeId,
-        piece: &PieceId,
-        offset: u64,
-    ) -> Result<(), StoreError> {
-        let index = u32::try_from(offset / HASH_CHUNK_SIZE)
-            .map_err(|_| StoreError::Invalid("offset too large".into()))?;
-        let pos = (offset % HASH_CHUNK_SIZE) as usize;
-        let key = chunk_key(&piece_key(satellite, piece), index);
-        let inner = &self.inner;
-        inner.with_db(|db| {
-            let mut data = db
-                .get_cf(cf(db, CF_DATA), key)
-                .map_err(|e| inner.err(e))?
-                .ok_or(StoreError::NotFound)?;
-            let byte = data
-                .get_mut(pos)
-                .ok_or_else(|| StoreError::Invalid(format!("offset {offset} beyond the piece")))?;
-            *byte ^= 0xff;
-            db.put_cf_opt(cf(db, CF_DATA), key, data, &synced())
-                .map_err(|e| inner.err(e))
-        })
-    }
-
     fn delete_piece(&self, satellite: &NodeId, piece: &PieceId) -> Result<(), StoreError> {
         let key = piece_key(satellite, piece);
         let inner = &self.inner;
@@ -673,6 +648,35 @@ impl PieceStore for RocksPieceStore {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         drop(db);
+    }
+}
+
+// Test-only fault injection: never compiled into a node build.
+#[cfg(any(test, feature = "test-support"))]
+impl crate::testing::CorruptPiece for RocksPieceStore {
+    fn corrupt_piece(
+        &self,
+        satellite: &NodeId,
+        piece: &PieceId,
+        offset: u64,
+    ) -> Result<(), StoreError> {
+        let index = u32::try_from(offset / HASH_CHUNK_SIZE)
+            .map_err(|_| StoreError::Invalid("offset too large".into()))?;
+        let pos = (offset % HASH_CHUNK_SIZE) as usize;
+        let key = chunk_key(&piece_key(satellite, piece), index);
+        let inner = &self.inner;
+        inner.with_db(|db| {
+            let mut data = db
+                .get_cf(cf(db, CF_DATA), key)
+                .map_err(|e| inner.err(e))?
+                .ok_or(StoreError::NotFound)?;
+            let byte = data
+                .get_mut(pos)
+                .ok_or_else(|| StoreError::Invalid(format!("offset {offset} beyond the piece")))?;
+            *byte ^= 0xff;
+            db.put_cf_opt(cf(db, CF_DATA), key, data, &synced())
+                .map_err(|e| inner.err(e))
+        })
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::testing::CorruptPiece;
 use satstore_common::piece::ChunkHasher;
 
 fn open(dir: &Path, allocated: u64) -> RocksPieceStore {

@@ -92,7 +92,7 @@ async fn replayed_check_in_is_refused() {
     let tn = TestNet::builder().nodes(4).start().await.expect("start");
     let net = tn.net();
     let node = net.node(0).expect("node");
-    let signed = node.signed_check_in();
+    let signed = storagenode::testing::signed_check_in(node);
     // Sent over the node's own identity, as the node would.
     let identity =
         satstore_common::Identity::load_or_create(&net.node_dir(0)).expect("node identity");

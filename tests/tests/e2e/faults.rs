@@ -5,6 +5,7 @@ use std::time::Duration;
 use localnet::{Localnet, LocalnetConfig};
 use satstore_common::NodeId;
 use satstore_tests::{DataStream, TestNet};
+use storagenode::testing::CorruptPiece;
 use uplink::UploadOptions;
 
 use crate::helpers::{assert_object, upload};
@@ -122,9 +123,9 @@ async fn corrupted_pieces_are_detected_and_routed_around() {
     assert!(holders.len() >= 8);
     // Corrupt every piece but k = 4: the download must find the 4 good ones.
     for &i in &holders[4..] {
-        let store = net.node(i).expect("running").store();
-        for piece in store.piece_ids(&sat).expect("pieces") {
-            store.corrupt_piece(&sat, &piece, 1000).expect("corrupt");
+        let node = net.node(i).expect("running");
+        for piece in node.store().piece_ids(&sat).expect("pieces") {
+            node.corrupt_piece(&sat, &piece, 1000).expect("corrupt");
         }
     }
     assert_object(&project, "faults", "o", 6, 3 * MIB).await;
@@ -134,11 +135,11 @@ async fn corrupted_pieces_are_detected_and_routed_around() {
     // piece gets both its first and its second chunk corrupted: no chunk
     // position has k good pieces left.
     for &i in &holders {
-        let store = net.node(i).expect("running").store();
-        for piece in store.piece_ids(&sat).expect("pieces") {
+        let node = net.node(i).expect("running");
+        for piece in node.store().piece_ids(&sat).expect("pieces") {
             // (2000: the first pass flipped byte 1000 of some of them.)
-            store.corrupt_piece(&sat, &piece, 2000).expect("corrupt");
-            store.corrupt_piece(&sat, &piece, 70_000).expect("corrupt");
+            node.corrupt_piece(&sat, &piece, 2000).expect("corrupt");
+            node.corrupt_piece(&sat, &piece, 70_000).expect("corrupt");
         }
     }
     let res = crate::helpers::download_hash(&project, "faults", "o", 0, -1).await;
