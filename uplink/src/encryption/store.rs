@@ -7,7 +7,7 @@
 //! (`derive_key(default, "path:" ‖ bucket)`, then one step per component).
 //! [`EncryptionStore::limit_to`] makes a store with only the keys *at* the
 //! shared prefixes, so its holder can decrypt inside them and nowhere else.
-//! [`prefix_key`] walks a plain prefix from its base with the component
+//! `prefix_key` walks a plain prefix from its base with the component
 //! primitives: the encrypted prefix and the key at its end.
 
 use satstore_proto::access::{
