@@ -5,6 +5,10 @@
 //! (satellite address, API key bytes, `EncryptionAccess`). A grant made from
 //! a passphrase holds the root key (Argon2id of the passphrase with the
 //! project's salt); a shared grant holds only the keys at its prefixes.
+//!
+//! Sharing ([`Access::share`], [`Access::share_objects`]) calls the caveat
+//! logic of [`crate::share`]; opening a project
+//! ([`Access::open_project`]) lives with [`crate::Project`], above this.
 
 use prost::Message;
 use satstore_common::NodeUrl;
@@ -16,8 +20,7 @@ use crate::config::UplinkConfig;
 use crate::encryption::{self, EncryptionStore, Key, PathCipher};
 use crate::error::{Result, UplinkError};
 use crate::metainfo::Metainfo;
-use crate::project::Project;
-use crate::share;
+use crate::share::{self, Permission, ShareObject, SharePrefix};
 
 /// A 32-byte encryption key, as made by [`Access::derive_encryption_key`]
 /// and used by [`Access::override_encryption_key`].
@@ -129,15 +132,37 @@ impl Access {
         Ok(())
     }
 
-    /// Opens the project with the default configuration. No RPC is made
-    /// until the first call.
-    pub async fn open_project(&self) -> Result<Project> {
-        self.config_open_project(&UplinkConfig::default()).await
+    /// A new access restricted to `permission` and, unless `prefixes` is
+    /// empty, to those prefixes: its API key carries one more caveat (the
+    /// allowed paths are the ENCRYPTED prefixes, so the satellite enforces
+    /// them) and its encryption store holds only the keys at the prefixes.
+    /// Works offline; the result can be shared further (only narrower).
+    pub fn share(&self, permission: &Permission, prefixes: &[SharePrefix]) -> Result<Access> {
+        let shared = share::share_prefixes(&self.api_key, &self.encryption, permission, prefixes)?;
+        Ok(Access {
+            satellite: self.satellite.clone(),
+            api_key: shared.api_key,
+            encryption: shared.encryption,
+        })
     }
 
-    /// Opens the project with `config`.
-    pub async fn config_open_project(&self, config: &UplinkConfig) -> Result<Project> {
-        Project::open(self.clone(), config.clone())
+    /// A new access restricted to `permission` on exactly these objects
+    /// (at least one): the caveat lists their ENCRYPTED keys, and the
+    /// satellite allows only requests for those keys (no listings, nothing
+    /// else in their folders). Path keys cannot be finer than a folder, so
+    /// the encryption store keeps the key of each object's folder; the
+    /// satellite's check is what limits the access to the objects.
+    pub fn share_objects(
+        &self,
+        permission: &Permission,
+        objects: &[ShareObject],
+    ) -> Result<Access> {
+        let shared = share::share_objects(&self.api_key, &self.encryption, permission, objects)?;
+        Ok(Access {
+            satellite: self.satellite.clone(),
+            api_key: shared.api_key,
+            encryption: shared.encryption,
+        })
     }
 }
 
@@ -246,6 +271,9 @@ impl Uplink {
         Access::parse(serialized)
     }
 }
+
+#[cfg(test)]
+mod share_tests;
 
 #[cfg(test)]
 mod tests {

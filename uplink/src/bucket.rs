@@ -1,10 +1,12 @@
-//! Bucket information returned by the project API.
+//! Bucket information returned by the project API, and the bucket name
+//! check of every call that takes one.
 
 use std::time::SystemTime;
 
 use satstore_proto::metainfo::BucketInfo;
 
 use crate::convert::time_from_unix;
+use crate::error::{Result, UplinkError};
 
 /// A bucket: a named container of objects in the project.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,4 +31,14 @@ impl Bucket {
 pub struct ListBucketsOptions {
     /// List buckets whose names sort after this one.
     pub cursor: String,
+}
+
+/// Rejects an empty bucket name.
+pub(crate) fn check_bucket(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(UplinkError::BucketNameInvalid(
+            "bucket name is empty".into(),
+        ));
+    }
+    Ok(())
 }

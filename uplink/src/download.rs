@@ -7,7 +7,7 @@
 //! every segment's sizes are checked against it before any data is read,
 //! each segment's content key is unwrapped with the key derived for the
 //! object's path, and the plaintext range maps to whole cipher blocks
-//! (`encryption::block_range`) that [`crate::decrypt::DecryptSink`] opens.
+//! (`encryption::block_range`) that `decrypt::DecryptSink` opens.
 
 use std::sync::Arc;
 
@@ -23,9 +23,9 @@ use crate::dial::AbortOnDrop;
 use crate::encryption::{self, Key, ObjectMetadata, SegmentDecrypter};
 use crate::error::{Result, UplinkError};
 use crate::object::{DownloadOptions, Object};
-use crate::project::ProjectInner;
 use crate::ranges;
 use crate::segment_download;
+use crate::session::Session;
 
 /// Decoded chunks buffered between the download task and the reader.
 const CHANNEL_DEPTH: usize = 4;
@@ -44,13 +44,13 @@ pub struct Download {
 
 impl Download {
     pub(crate) async fn begin(
-        project: Arc<ProjectInner>,
+        session: Arc<Session>,
         bucket: &str,
         key: &str,
         opts: &DownloadOptions,
     ) -> Result<Self> {
-        let store = &project.access.encryption;
-        let resp = project
+        let store = &session.encryption;
+        let resp = session
             .metainfo
             .download_object(pb::DownloadObjectRequest {
                 header: None,
@@ -94,7 +94,7 @@ impl Download {
         let task = AbortOnDrop::spawn(
             async move {
                 let r = drive(
-                    &project,
+                    &session,
                     &stream_id,
                     &content_key,
                     segments,
@@ -262,7 +262,7 @@ fn check_segments(meta: &ObjectMetadata, segments: &[pb::SegmentInfo]) -> Result
 }
 
 async fn drive(
-    project: &ProjectInner,
+    session: &Session,
     stream_id: &[u8],
     content_key: &Key,
     segments: Vec<pb::SegmentInfo>,
@@ -275,7 +275,7 @@ async fn drive(
         let plain_size = seg.plain_size as u64;
         let seg_start = start.max(offset) - offset;
         let seg_end = end.min(offset + plain_size) - offset;
-        let resp = project
+        let resp = session
             .metainfo
             .download_segment(pb::DownloadSegmentRequest {
                 header: None,
@@ -301,7 +301,7 @@ async fn drive(
             &range,
         );
         match segment_download::download_segment(
-            project,
+            session,
             resp,
             encrypted_size,
             range.cipher_start,

@@ -35,25 +35,31 @@
 //! - A download needs `k` good pieces per segment; a piece that fails or
 //!   serves corrupt data is replaced by another at the same chunk.
 //!
-//! Modules:
-//! - [`access`]: access grants, their text form, passphrase access
-//!   requests; [`share`]: restricted shares ([`Permission`], [`SharePrefix`]).
-//! - [`encryption`]: keys, key derivation, path / content / metadata
-//!   encryption (pure functions).
-//! - [`config`]: the [`UplinkConfig`] knobs.
-//! - [`project`]: [`Project`], the API entry point.
-//! - [`bucket`], [`object`]: info types and options.
-//! - [`upload`] (-> `segment_writer` -> `segment_upload` -> `piece_upload`):
-//!   streaming upload.
-//! - [`multipart`]: multipart uploads ([`Project::begin_upload`],
-//!   [`PartUpload`], [`Project::commit_upload`], listing), sharing the
-//!   segment writer of [`upload`].
-//! - [`download`] (-> `segment_download` -> `piece_download`): streaming download.
-//! - [`error`]: [`UplinkError`], [`ErrorKind`] and the status mapping.
-//! - private: `metainfo` (satellite client), `orders` (order schedule),
-//!   `ranges` (range arithmetic), `codec` (key / metadata codecs over the
-//!   encryption store), `decrypt` (download decryption stage), `convert`,
-//!   `dial`.
+//! Modules, by layer (each imports only from its own layer or below; no
+//! import cycles):
+//! - foundations (pure, no I/O): [`error`] ([`UplinkError`], [`ErrorKind`]
+//!   and the status mapping); [`encryption`] (keys, key derivation, path /
+//!   content / metadata encryption); [`config`] (the [`UplinkConfig`]
+//!   knobs); [`bucket`], [`object`] (info types, options, name checks);
+//!   [`share`] (caveats of restricted shares: [`Permission`],
+//!   [`SharePrefix`]); private `codec` (key / metadata codecs over the
+//!   encryption store), `convert`, `ranges` (range arithmetic), `orders`
+//!   (order schedule), `decrypt` (download decryption stage).
+//! - transport: private `dial` (node connections), `metainfo` (satellite
+//!   client), `piece_upload`, `piece_download` (one piece on one node).
+//! - session: private `session`, what transfers need from a project
+//!   (satellite client, dialer, config, encryption keys).
+//! - transfers, on a session: [`upload`] ([`Upload`]) and
+//!   [`multipart`]'s [`PartUpload`], both wrapping one writer core
+//!   (`stream_writer` -> `segment_writer` -> `segment_upload` ->
+//!   `piece_upload`); [`download`] ([`Download`] -> `segment_download` ->
+//!   `piece_download`).
+//! - facade: [`access`] (access grants, their text form, passphrase access
+//!   requests, sharing); [`project`] ([`Project`], the API entry point,
+//!   which opens the session and starts transfers), with more `impl
+//!   Project` blocks in private `list` (object listings) and [`multipart`]
+//!   (multipart uploads: [`Project::begin_upload`],
+//!   [`Project::commit_upload`], listing).
 
 pub mod access;
 pub mod bucket;
@@ -70,7 +76,6 @@ mod metainfo;
 pub mod multipart;
 pub mod object;
 mod orders;
-mod part_upload;
 mod piece_download;
 mod piece_upload;
 pub mod project;
@@ -78,7 +83,9 @@ mod ranges;
 mod segment_download;
 mod segment_upload;
 mod segment_writer;
+mod session;
 pub mod share;
+mod stream_writer;
 pub mod upload;
 
 pub use access::{

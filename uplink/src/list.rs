@@ -1,14 +1,16 @@
 //! Object listings: encrypted prefix and cursor out, decrypted keys and
 //! metadata back. The satellite orders items by encrypted key; with
 //! encrypted keys the client sorts (and applies the plain cursor) itself.
+//! Facade layer: more methods of [`Project`].
 
 use satstore_proto::metainfo as pb;
 
+use crate::bucket::check_bucket;
 use crate::codec;
 use crate::encryption::PathCipher;
 use crate::error::{Result, UplinkError};
 use crate::object::{ListObjectsOptions, Object};
-use crate::project::{Project, check_bucket};
+use crate::project::Project;
 
 /// One page of a listing: decrypted items, whether more follow, and the
 /// encrypted key of the last item the satellite sent (the next cursor).
@@ -62,8 +64,7 @@ impl Project {
     /// Whether keys under `prefix` are encrypted (so the satellite's order
     /// is not the key order).
     fn keys_encrypted(&self, bucket: &str, prefix: &str) -> bool {
-        self.inner
-            .access
+        self.session
             .encryption
             .lookup_plain(bucket, prefix)
             .map_or(true, |base| base.cipher != PathCipher::None)
@@ -95,7 +96,7 @@ impl Project {
         bucket: &str,
         opts: &ListObjectsOptions,
     ) -> Result<Vec<Object>> {
-        let limit = self.inner.config.list_page_size;
+        let limit = self.session.config.list_page_size;
         let (enc_prefix, mut enc_cursor) = self.list_start(bucket, opts)?;
         let mut out = Vec::new();
         loop {
@@ -126,7 +127,7 @@ impl Project {
                 opts.prefix
             )));
         }
-        let store = &self.inner.access.encryption;
+        let store = &self.session.encryption;
         let enc_prefix = codec::encrypt_prefix(store, bucket, &opts.prefix)?;
         let enc_cursor =
             codec::encrypt_cursor(store, bucket, &opts.prefix, &enc_prefix, &opts.cursor)?;
@@ -141,9 +142,9 @@ impl Project {
         enc_cursor: &[u8],
         limit: u32,
     ) -> Result<ListPage> {
-        let store = &self.inner.access.encryption;
+        let store = &self.session.encryption;
         let r = self
-            .inner
+            .session
             .metainfo
             .list_objects(pb::ListObjectsRequest {
                 header: None,

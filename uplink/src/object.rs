@@ -1,4 +1,5 @@
-//! Object information and the options of the object calls.
+//! Object information, the options of the object calls, and the object
+//! key check of every call that takes one.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -8,6 +9,7 @@ use satstore_proto::metainfo::{ObjectInfo, ObjectListItem};
 use crate::codec;
 use crate::convert::time_from_unix;
 use crate::encryption::ObjectMetadata;
+use crate::error::{Result, UplinkError};
 
 /// System-maintained facts about an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,4 +111,12 @@ impl Default for DownloadOptions {
             length: -1,
         }
     }
+}
+
+/// Rejects an empty object key.
+pub(crate) fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(UplinkError::ObjectKeyInvalid("object key is empty".into()));
+    }
+    Ok(())
 }

@@ -1,65 +1,51 @@
-//! The project API: buckets, listing, stat, delete, and the entry points of
-//! streaming uploads and downloads. Names mirror uplink-python.
+//! The project API: buckets, stat, delete, revocation, and the entry
+//! points of streaming uploads and downloads. Names mirror uplink-python.
+//!
+//! Layer: the facade on top. A [`Project`] holds the `Session` its
+//! transfers share and starts them ([`Upload`], [`Download`]); listings
+//! (`list`) and multipart uploads (`multipart`) add more `impl Project`
+//! blocks above this one. [`Access::open_project`] lives here too, so that
+//! `access` stays below the project.
 
 use std::sync::Arc;
 
 use satstore_proto::metainfo as pb;
 
 use crate::access::Access;
-use crate::bucket::{Bucket, ListBucketsOptions};
+use crate::bucket::{Bucket, ListBucketsOptions, check_bucket};
 use crate::codec;
 use crate::config::UplinkConfig;
 use crate::download::Download;
+use crate::encryption::PathCipher;
 use crate::error::{ErrorKind, Result, UplinkError};
-use crate::metainfo::Metainfo;
-use crate::object::{DownloadOptions, Object, UploadOptions};
+use crate::object::{DownloadOptions, Object, UploadOptions, check_key};
+use crate::session::Session;
 use crate::upload::Upload;
-
-/// State shared by a project and its uploads and downloads.
-pub(crate) struct ProjectInner {
-    pub(crate) access: Access,
-    pub(crate) config: UplinkConfig,
-    pub(crate) metainfo: Metainfo,
-    /// Dials the nodes (and the satellite), one shared connection each.
-    pub(crate) dialer: satstore_transport::Dialer,
-}
-
-impl ProjectInner {
-    /// How piece transfers of this project dial the nodes.
-    pub(crate) fn dial_options(&self) -> crate::dial::DialOptions {
-        crate::dial::DialOptions {
-            timeout: self.config.dial_timeout,
-            dialer: self.dialer.clone(),
-        }
-    }
-}
 
 /// A project on one satellite, opened from an [`Access`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Project {
-    pub(crate) inner: Arc<ProjectInner>,
+    /// The session its transfers share.
+    pub(crate) session: Arc<Session>,
 }
 
 impl std::fmt::Debug for Project {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Project({})", self.inner.access.satellite)
+        write!(f, "Project({})", self.session.satellite)
     }
 }
 
-pub(crate) fn check_bucket(name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(UplinkError::BucketNameInvalid(
-            "bucket name is empty".into(),
-        ));
+impl Access {
+    /// Opens the project with the default configuration. No RPC is made
+    /// until the first call.
+    pub async fn open_project(&self) -> Result<Project> {
+        self.config_open_project(&UplinkConfig::default()).await
     }
-    Ok(())
-}
 
-fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() {
-        return Err(UplinkError::ObjectKeyInvalid("object key is empty".into()));
+    /// Opens the project with `config`.
+    pub async fn config_open_project(&self, config: &UplinkConfig) -> Result<Project> {
+        Project::open(self.clone(), config.clone())
     }
-    Ok(())
 }
 
 fn bucket_of(b: Option<pb::BucketInfo>, name: &str) -> Bucket {
@@ -71,15 +57,9 @@ fn bucket_of(b: Option<pb::BucketInfo>, name: &str) -> Bucket {
 
 impl Project {
     pub(crate) fn open(access: Access, config: UplinkConfig) -> Result<Self> {
-        let dialer = crate::dial::project_dialer(&config);
-        let metainfo = Metainfo::connect(&access.satellite, &access.api_key, &config, &dialer)?;
+        let session = Session::open(access.satellite, &access.api_key, access.encryption, config)?;
         Ok(Project {
-            inner: Arc::new(ProjectInner {
-                access,
-                config,
-                metainfo,
-                dialer,
-            }),
+            session: Arc::new(session),
         })
     }
 
@@ -87,7 +67,7 @@ impl Project {
     pub async fn create_bucket(&self, name: &str) -> Result<Bucket> {
         check_bucket(name)?;
         let r = self
-            .inner
+            .session
             .metainfo
             .create_bucket(pb::CreateBucketRequest {
                 header: None,
@@ -109,7 +89,7 @@ impl Project {
     pub async fn stat_bucket(&self, name: &str) -> Result<Bucket> {
         check_bucket(name)?;
         let r = self
-            .inner
+            .session
             .metainfo
             .get_bucket(pb::GetBucketRequest {
                 header: None,
@@ -125,12 +105,12 @@ impl Project {
         let mut cursor = opts.cursor.clone();
         loop {
             let r = self
-                .inner
+                .session
                 .metainfo
                 .list_buckets(pb::ListBucketsRequest {
                     header: None,
                     cursor: cursor.clone(),
-                    limit: self.inner.config.list_page_size,
+                    limit: self.session.config.list_page_size,
                 })
                 .await?;
             let before = out.len();
@@ -165,7 +145,7 @@ impl Project {
     async fn delete_bucket_inner(&self, name: &str, delete_all: bool) -> Result<Bucket> {
         check_bucket(name)?;
         let r = self
-            .inner
+            .session
             .metainfo
             .delete_bucket(pb::DeleteBucketRequest {
                 header: None,
@@ -181,9 +161,9 @@ impl Project {
     pub async fn stat_object(&self, bucket: &str, key: &str) -> Result<Object> {
         check_bucket(bucket)?;
         check_key(key)?;
-        let store = &self.inner.access.encryption;
+        let store = &self.session.encryption;
         let r = self
-            .inner
+            .session
             .metainfo
             .get_object(pb::GetObjectRequest {
                 header: None,
@@ -203,19 +183,19 @@ impl Project {
         check_bucket(bucket)?;
         check_key(key)?;
         let r = self
-            .inner
+            .session
             .metainfo
             .delete_object(pb::DeleteObjectRequest {
                 header: None,
                 bucket: bucket.to_string(),
-                encrypted_key: codec::encrypt_key(&self.inner.access.encryption, bucket, key)?,
+                encrypted_key: codec::encrypt_key(&self.session.encryption, bucket, key)?,
             })
             .await?;
         match r.object {
             Some(o) => {
                 // Already deleted: metadata that does not decrypt only
                 // loses the custom fields of the answer.
-                let meta = codec::info_metadata(&self.inner.access.encryption, bucket, key, &o)
+                let meta = codec::info_metadata(&self.session.encryption, bucket, key, &o)
                     .ok()
                     .flatten();
                 Ok(Object::from_pb(key.to_string(), &o, meta.as_ref()))
@@ -233,7 +213,7 @@ impl Project {
     ) -> Result<Upload> {
         check_bucket(bucket)?;
         check_key(key)?;
-        Upload::begin(self.inner.clone(), bucket, key, opts.expires).await
+        Upload::begin(self.session.clone(), bucket, key, opts.expires).await
     }
 
     /// Starts a download of `opts.offset` / `opts.length` (negative offset
@@ -247,14 +227,14 @@ impl Project {
     ) -> Result<Download> {
         check_bucket(bucket)?;
         check_key(key)?;
-        Download::begin(self.inner.clone(), bucket, key, opts).await
+        Download::begin(self.session.clone(), bucket, key, opts).await
     }
 
     /// Revokes `access`'s API key (one derived from this project's key,
     /// e.g. by [`Access::share`]): the satellite refuses it, and every key
     /// derived from it, from then on. Uses this project's own key.
     pub async fn revoke_access(&self, access: &Access) -> Result<()> {
-        self.inner
+        self.session
             .metainfo
             .revoke_api_key(pb::RevokeApiKeyRequest {
                 header: None,
@@ -269,7 +249,7 @@ impl Project {
     /// API key (issued by it, not revoked, within its time window).
     pub async fn project_id(&self) -> Result<String> {
         let r = self
-            .inner
+            .session
             .metainfo
             .project_info(pb::ProjectInfoRequest { header: None })
             .await?;
@@ -286,11 +266,10 @@ impl Project {
     /// one satellite call. With encrypted keys every page lists the whole
     /// folder and sorts it here.
     pub fn lists_in_key_order(&self, bucket: &str, prefix: &str) -> bool {
-        self.inner
-            .access
+        self.session
             .encryption
             .lookup_plain(bucket, prefix)
-            .is_ok_and(|base| base.cipher == crate::encryption::PathCipher::None)
+            .is_ok_and(|base| base.cipher == PathCipher::None)
     }
 
     /// Whether `bucket` holds multipart uploads in progress, counting those
@@ -298,7 +277,7 @@ impl Project {
     pub async fn has_uploads_in_progress(&self, bucket: &str) -> Result<bool> {
         check_bucket(bucket)?;
         let r = self
-            .inner
+            .session
             .metainfo
             .list_multipart_uploads(pb::ListMultipartUploadsRequest {
                 header: None,

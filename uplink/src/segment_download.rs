@@ -15,13 +15,13 @@ use crate::convert::{self, AddressedLimit};
 use crate::decrypt::{DecryptSink, ReaderGone};
 use crate::error::{Result, UplinkError};
 use crate::piece_download::{PieceDownload, PieceDownloadParams};
-use crate::project::ProjectInner;
 use crate::ranges::{self, PieceRange};
+use crate::session::Session;
 
 /// Streams ciphertext bytes `[start, end)` of the segment described by
 /// `resp` (whose ciphertext is `encrypted_size` bytes) to `sink`.
 pub(crate) async fn download_segment(
-    project: &ProjectInner,
+    session: &Session,
     resp: DownloadSegmentResponse,
     encrypted_size: u64,
     start: u64,
@@ -44,13 +44,13 @@ pub(crate) async fn download_segment(
     let scheme = convert::redundancy_from_pb(resp.redundancy)?;
     let coder = ErasureCoder::new(scheme).map_err(|e| UplinkError::Internal(e.to_string()))?;
     let k = scheme.required as usize;
-    let satellite = project.access.satellite.id;
+    let satellite = session.satellite.id;
     let params = PieceDownloadParams {
         satellite,
         key: convert::piece_key(&resp.piece_private_key)?,
-        dial: project.dial_options(),
-        message_timeout: project.config.message_timeout,
-        depth: project.config.piece_channel_depth,
+        dial: session.dial_options(),
+        message_timeout: session.config.message_timeout,
+        depth: session.config.piece_channel_depth,
     };
     let mut unused = VecDeque::new();
     let mut seen = BTreeSet::new();

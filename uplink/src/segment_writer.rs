@@ -2,7 +2,8 @@
 //! or one part of a multipart upload): buffers up to the inline limit, then
 //! streams full segments to nodes through [`SegmentUpload`]; at
 //! [`SegmentWriter::finish`] a short last segment goes inline to the
-//! satellite. Used by [`crate::Upload`] and [`crate::PartUpload`].
+//! satellite. Used by [`crate::Upload`] and [`crate::PartUpload`] through
+//! the shared writer core (`stream_writer`).
 //!
 //! Every segment gets a random content key wrapped with the key derived for
 //! the object's path; the wrapped keys' nonces are kept
@@ -15,12 +16,12 @@ use satstore_proto::metainfo as pb;
 
 use crate::encryption::{self, CIPHER_BLOCK, Key, PLAIN_BLOCK, TAG_SIZE};
 use crate::error::{Result, UplinkError};
-use crate::project::ProjectInner;
 use crate::segment_upload::SegmentUpload;
+use crate::session::Session;
 
 /// Writes the segments of part `part` of one stream.
 pub(crate) struct SegmentWriter {
-    project: Arc<ProjectInner>,
+    session: Arc<Session>,
     stream_id: Vec<u8>,
     /// Wraps the segments' content keys (derived from the object's path).
     content_key: Key,
@@ -44,7 +45,7 @@ impl SegmentWriter {
     /// satellite announced; the segment size is the configured one, capped
     /// by `max_segment_size`.
     pub(crate) fn new(
-        project: Arc<ProjectInner>,
+        session: Arc<Session>,
         stream_id: Vec<u8>,
         content_key: Key,
         part: u32,
@@ -57,7 +58,7 @@ impl SegmentWriter {
                 "satellite sent a zero maximum segment size".into(),
             ));
         }
-        let segment_size = project
+        let segment_size = session
             .config
             .segment_size
             .unwrap_or(max_segment)
@@ -65,7 +66,7 @@ impl SegmentWriter {
         let max_inline = u64::try_from(max_inline_size).unwrap_or(0);
         let inline_limit = inline_plain_limit(max_inline).min(segment_size - 1);
         Ok(SegmentWriter {
-            project,
+            session,
             stream_id,
             content_key,
             part,
@@ -128,13 +129,13 @@ impl SegmentWriter {
 
     /// The head outgrew the inline limit: stream this segment to nodes.
     async fn start_remote_segment(&mut self) -> Result<()> {
-        let p = &self.project;
+        let p = &self.session;
         let segment_key = Key::random()?;
         let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
         let nonce = wrapped.nonce.to_vec();
         let mut seg = SegmentUpload::begin(
             &p.metainfo,
-            &p.access.satellite.id,
+            &p.satellite.id,
             &p.config,
             &p.dial_options(),
             &self.stream_id,
@@ -164,7 +165,7 @@ impl SegmentWriter {
 
     async fn finish_remote(&mut self) -> Result<()> {
         if let Some((seg, nonce)) = self.segment.take() {
-            seg.finish(&self.project.metainfo).await?;
+            seg.finish(&self.session.metainfo).await?;
             self.nonces.push(nonce);
             self.index += 1;
         }
@@ -184,7 +185,7 @@ impl SegmentWriter {
         let segment_key = Key::random()?;
         let wrapped = encryption::wrap_key(&self.content_key, &segment_key)?;
         let sealed = encryption::encrypt_segment(&segment_key, self.part, self.index, &data)?;
-        self.project
+        self.session
             .metainfo
             .make_inline_segment(pb::MakeInlineSegmentRequest {
                 header: None,

@@ -1,5 +1,6 @@
 //! Streaming object upload: BeginObject, then the written bytes go through
-//! a `segment_writer::SegmentWriter` (which cuts them into segments, stores
+//! the writer core shared with multipart parts (`stream_writer`) into a
+//! `segment_writer::SegmentWriter` (which cuts them into segments, stores
 //! a short last segment inline at the satellite and streams the others to
 //! nodes through `segment_upload`), then CommitObject. Memory stays bounded by one
 //! batch per segment plus the piece channels, whatever the object size.
@@ -15,52 +16,52 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use satstore_proto::metainfo as pb;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 
 use crate::codec;
+use crate::convert::time_to_unix;
 use crate::encryption::{self, CIPHER_BLOCK};
-use crate::error::{Result, UplinkError};
+use crate::error::Result;
 use crate::object::{Object, SystemMetadata};
-use crate::project::ProjectInner;
 use crate::segment_writer::SegmentWriter;
+use crate::session::Session;
+use crate::stream_writer::{PendingStream, StreamWriter};
 
 /// An object upload in progress. Write the data, then [`Upload::commit`].
 /// Dropping it without committing aborts the upload in the background.
 pub struct Upload {
-    inner: Option<UploadState>,
+    core: StreamWriter<ObjectStream>,
 }
 
-struct UploadState {
-    project: Arc<ProjectInner>,
+/// The pending object an [`Upload`] writes.
+struct ObjectStream {
+    session: Arc<Session>,
     bucket: String,
     key: String,
     stream_id: Vec<u8>,
-    /// Cuts the data into segments and stores them.
-    writer: SegmentWriter,
     expires: Option<SystemTime>,
     created: SystemTime,
     custom: BTreeMap<String, String>,
-    failed: Option<UplinkError>,
 }
 
 impl Upload {
     /// Begins the object (BeginObject) and returns the writer.
     pub(crate) async fn begin(
-        project: Arc<ProjectInner>,
+        session: Arc<Session>,
         bucket: &str,
         key: &str,
         expires: Option<SystemTime>,
     ) -> Result<Self> {
-        let store = &project.access.encryption;
+        let store = &session.encryption;
         let encrypted_key = codec::encrypt_key(store, bucket, key)?;
         let content_key = encryption::content_key(store, bucket, key)?;
-        let resp = project
+        let resp = session
             .metainfo
             .begin_object(pb::BeginObjectRequest {
                 header: None,
                 bucket: bucket.to_string(),
                 encrypted_key,
-                expires_at_unix: crate::convert::time_to_unix(expires),
+                expires_at_unix: time_to_unix(expires),
                 encryption: Some(pb::EncryptionParameters {
                     cipher_suite: 2, // AES-256-GCM
                     block_size: CIPHER_BLOCK as u32,
@@ -68,7 +69,7 @@ impl Upload {
             })
             .await?;
         let writer = SegmentWriter::new(
-            project.clone(),
+            session.clone(),
             resp.stream_id.clone(),
             content_key,
             0,
@@ -80,84 +81,51 @@ impl Upload {
             segment_size = writer.segment_size(),
             "upload started"
         );
+        let stream = ObjectStream {
+            session,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            stream_id: resp.stream_id,
+            expires,
+            created: SystemTime::now(),
+            custom: BTreeMap::new(),
+        };
         Ok(Upload {
-            inner: Some(UploadState {
-                project,
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                stream_id: resp.stream_id,
-                writer,
-                expires,
-                created: SystemTime::now(),
-                custom: BTreeMap::new(),
-                failed: None,
-            }),
+            core: StreamWriter::new(stream, writer),
         })
-    }
-
-    fn state(&mut self) -> Result<&mut UploadState> {
-        let s = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| UplinkError::UploadDone("upload already committed or aborted".into()))?;
-        if let Some(e) = &s.failed {
-            return Err(UplinkError::UploadDone(format!(
-                "upload failed earlier and was aborted: {e}"
-            )));
-        }
-        Ok(s)
     }
 
     /// Writes all of `data`; returns `data.len()`. Segments fill and are
     /// stored as it goes, so this may wait for the network.
     pub async fn write(&mut self, data: &[u8]) -> Result<usize> {
-        let s = self.state()?;
-        match s.write(data).await {
-            Ok(()) => Ok(data.len()),
-            Err(e) => Err(s.fail(e).await),
-        }
+        self.core.write(data).await
     }
 
     /// Same as [`Upload::write`] (kept for symmetry with `std::io::Write`).
     pub async fn write_all(&mut self, data: &[u8]) -> Result<()> {
-        self.write(data).await.map(|_| ())
+        self.core.write_all(data).await
     }
 
     /// Streams `reader` to the object until EOF; returns the bytes copied.
     /// Does not commit.
-    pub async fn write_file(&mut self, mut reader: impl AsyncRead + Unpin) -> Result<u64> {
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut total = 0u64;
-        loop {
-            let n = match reader.read(&mut buf).await {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) => {
-                    let s = self.state()?;
-                    return Err(s
-                        .fail(UplinkError::InvalidArgument(format!("read input: {e}")))
-                        .await);
-                }
-            };
-            self.write(&buf[..n]).await?;
-            total += n as u64;
-        }
+    pub async fn write_file(&mut self, reader: impl AsyncRead + Unpin) -> Result<u64> {
+        self.core.write_file(reader).await
     }
 
     /// Sets the custom metadata stored (encrypted) at commit, replacing
     /// earlier values; "content-type" is kept as the content type. At most
     /// 2 KiB of keys and values, else `InvalidArgument`.
     pub fn set_custom_metadata(&mut self, custom: BTreeMap<String, String>) -> Result<()> {
-        let s = self.state()?;
+        let s = self.core.open()?;
         codec::check_custom(&custom)?;
-        s.custom = custom;
+        s.stream.custom = custom;
         Ok(())
     }
 
     /// What is known about the object so far.
     pub fn info(&self) -> Object {
-        match &self.inner {
-            Some(s) => s.info(),
+        match self.core.get() {
+            Some(s) => s.stream.info(&s.writer),
             None => Object {
                 key: String::new(),
                 is_prefix: false,
@@ -173,86 +141,26 @@ impl Upload {
 
     /// Stores the last segment and makes the object visible.
     pub async fn commit(mut self) -> Result<Object> {
-        let s = self.state()?;
-        match s.commit().await {
-            Ok(o) => {
-                self.inner = None;
-                Ok(o)
-            }
-            Err(e) => {
-                let e = s.fail(e).await;
-                self.inner = None;
-                Err(e)
-            }
-        }
+        self.core.commit().await
     }
 
     /// Abandons the upload: stops piece transfers and deletes the pending object.
     pub async fn abort(mut self) -> Result<()> {
-        let mut s = self
-            .inner
-            .take()
-            .ok_or_else(|| UplinkError::UploadDone("upload already committed or aborted".into()))?;
-        s.writer.stop();
-        if s.failed.is_some() {
-            return Ok(()); // already aborted when it failed
-        }
-        s.abort_object().await
+        self.core.abort().await
     }
 }
 
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let Some(mut s) = self.inner.take() else {
-            return;
-        };
-        s.writer.stop();
-        if s.failed.is_some() {
-            return;
-        }
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                if let Err(e) = s.abort_object().await {
-                    tracing::warn!(bucket = %s.bucket, error = %e, "abort of dropped upload failed");
-                }
-            });
-        }
-    }
-}
+impl PendingStream for ObjectStream {
+    type Committed = Object;
+    const DONE: &'static str = "upload already committed or aborted";
+    const FAILED: &'static str = "upload failed earlier and was aborted";
 
-impl UploadState {
-    fn info(&self) -> Object {
-        Object {
-            key: self.key.clone(),
-            is_prefix: false,
-            system: SystemMetadata {
-                created: self.created,
-                expires: self.expires,
-                content_length: self.writer.written() as i64,
-            },
-            custom: self.custom.clone(),
-        }
-    }
-
-    async fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.writer.write(data).await
-    }
-
-    async fn commit(&mut self) -> Result<Object> {
-        self.writer.finish().await?;
-        let m = &self.project.metainfo;
+    async fn commit(&mut self, writer: &SegmentWriter) -> Result<Object> {
+        let m = &self.session.metainfo;
         // A 0-byte object has no segment at all.
-        let meta = codec::object_metadata(
-            &self.custom,
-            self.writer.written(),
-            self.writer.segment_size(),
-        );
-        let enc = codec::encrypt_metadata(
-            &self.project.access.encryption,
-            &self.bucket,
-            &self.key,
-            &meta,
-        )?;
+        let meta = codec::object_metadata(&self.custom, writer.written(), writer.segment_size());
+        let enc =
+            codec::encrypt_metadata(&self.session.encryption, &self.bucket, &self.key, &meta)?;
         let resp = m
             .commit_object(pb::CommitObjectRequest {
                 header: None,
@@ -264,24 +172,49 @@ impl UploadState {
             .await?;
         match resp.object {
             Some(o) => Ok(Object::from_pb(self.key.clone(), &o, Some(&meta))),
-            None => Ok(self.info()),
+            None => Ok(self.info(writer)),
         }
     }
 
-    /// Records the failure, stops transfers and aborts the pending object.
-    async fn fail(&mut self, e: UplinkError) -> UplinkError {
-        self.writer.stop();
-        if self.failed.is_none() {
-            if let Err(abort_err) = self.abort_object().await {
-                tracing::debug!(bucket = %self.bucket, error = %abort_err, "abort after failed upload");
-            }
-            self.failed = Some(e.clone());
+    async fn abort(&mut self) -> Result<()> {
+        self.abort_object().await
+    }
+
+    /// Aborts the pending object.
+    async fn failed(&mut self) {
+        if let Err(abort_err) = self.abort_object().await {
+            tracing::debug!(bucket = %self.bucket, error = %abort_err, "abort after failed upload");
         }
-        e
+    }
+
+    /// Aborts the pending object in the background.
+    fn dropped(self) {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = self.abort_object().await {
+                    tracing::warn!(bucket = %self.bucket, error = %e, "abort of dropped upload failed");
+                }
+            });
+        }
+    }
+}
+
+impl ObjectStream {
+    fn info(&self, writer: &SegmentWriter) -> Object {
+        Object {
+            key: self.key.clone(),
+            is_prefix: false,
+            system: SystemMetadata {
+                created: self.created,
+                expires: self.expires,
+                content_length: writer.written() as i64,
+            },
+            custom: self.custom.clone(),
+        }
     }
 
     async fn abort_object(&self) -> Result<()> {
-        self.project
+        self.session
             .metainfo
             .abort_object(pb::AbortObjectRequest {
                 header: None,
@@ -294,12 +227,12 @@ impl UploadState {
 
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.inner {
+        match self.core.get() {
             Some(s) => write!(
                 f,
                 "Upload({}/{}, {} bytes)",
-                s.bucket,
-                s.key,
+                s.stream.bucket,
+                s.stream.key,
                 s.writer.written()
             ),
             None => write!(f, "Upload(done)"),

@@ -14,8 +14,8 @@
 
 use ring::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
 
+use super::error::{EncryptionError, Result, auth_error, random_bytes};
 use super::keys::{KEY_SIZE, Key};
-use super::{EncryptionError, Result, auth_error, random_bytes};
 
 /// AES-GCM tag length: the per-block overhead.
 pub const TAG_SIZE: usize = 16;

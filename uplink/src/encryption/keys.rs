@@ -16,7 +16,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use ring::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
 use ring::hmac;
 
-use super::{EncryptionError, Result, random_bytes};
+use super::error::{EncryptionError, Result, random_bytes};
 
 /// Length of every key in this module, in bytes.
 pub const KEY_SIZE: usize = 32;

@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use ring::aead::{Aad, NONCE_LEN, Nonce};
 
 use super::content::{unwrap_key, wrap_key};
+use super::error::{EncryptionError, Result, auth_error};
 use super::keys::Key;
-use super::{EncryptionError, Result, auth_error};
 
 /// Encoding version byte.
 const VERSION: u8 = 1;

@@ -2,108 +2,48 @@
 //!
 //! - [`keys`]: the 32-byte [`Key`], `derive_key` (HMAC-SHA512) and the
 //!   passphrase -> root key derivation (Argon2id).
+//! - `component`: the [`PathCipher`] and the per-component primitives of
+//!   object key encryption (a leaf under `store` and `path`).
 //! - [`store`]: the [`EncryptionStore`] of an access grant (default key,
-//!   per-(bucket, prefix) overrides) and its proto conversion.
+//!   per-(bucket, prefix) overrides), prefix walks and its proto conversion.
 //! - [`path`]: deterministic per-component object key encryption, so
 //!   encrypted prefixes stay prefixes (listings, caveats).
 //! - [`content`]: per-segment random content keys, key wrapping and the
 //!   AES-256-GCM block stream of segment data.
 //! - [`ranges`]: plaintext byte range -> block and ciphertext range.
 //! - [`metadata`]: object metadata, encoded canonically and encrypted.
+//! - `error`: [`EncryptionError`] and the helpers all of the above share.
+//!
+//! Imports run one way: `error` <- `keys` <- `component` <- `store` <-
+//! `path`; `content` <- `ranges`, `metadata`. This file only re-exports.
 //!
 //! Everything here is pure: no I/O, no networking. Every decryption is
 //! authenticated: a wrong key or a flipped bit is an
 //! [`EncryptionError`], never garbage output.
 
+mod component;
 pub mod content;
+mod error;
 pub mod keys;
 pub mod metadata;
 pub mod path;
 pub mod ranges;
 pub mod store;
 
+pub use component::PathCipher;
 pub use content::{
     CIPHER_BLOCK, PLAIN_BLOCK, SegmentDecrypter, SegmentEncrypter, TAG_SIZE, WrappedKey,
     decrypt_segment, encrypt_segment, encrypted_size, unwrap_key, wrap_key,
 };
+pub(crate) use error::random_bytes;
+pub use error::{EncryptionError, Result};
 pub use keys::{
     KEY_SIZE, Key, derive_encryption_key, derive_key, derive_root_key, root_key_for_access,
 };
 pub use metadata::{EncryptedMetadata, ObjectMetadata, decrypt_metadata, encrypt_metadata};
-pub use path::{
-    PathCipher, content_key, decrypt_path, decrypt_relative, encrypt_path, encrypt_prefix,
-};
+pub use path::{content_key, decrypt_path, decrypt_relative, encrypt_path, encrypt_prefix};
 pub use ranges::{BlockRange, block_range};
 pub use store::{EncryptionStore, StoreEntry};
-
-/// Errors of the encryption layer. Each variant says what went wrong and
-/// what the caller can do about it.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EncryptionError {
-    /// Authenticated decryption failed: the key is wrong (another passphrase
-    /// or access) or the data was altered. Retrying with the same key cannot
-    /// succeed; for segment data, another copy of the data might.
-    #[error("cannot decrypt {what}: wrong key or tampered data")]
-    Authentication {
-        /// What failed to decrypt ("object key component", "block 3", ...).
-        what: String,
-    },
-    /// The encryption store holds no key for this bucket and path: the
-    /// access was restricted to other prefixes (or has no default key).
-    #[error("no encryption key for bucket {bucket:?} at this path: the access does not cover it")]
-    NoKey {
-        /// The bucket that was asked for.
-        bucket: String,
-    },
-    /// A key, nonce or other fixed-size value has the wrong length.
-    #[error("invalid {what}: expected {expected} bytes, got {got}")]
-    InvalidLength {
-        /// What the value is.
-        what: &'static str,
-        /// The required length.
-        expected: usize,
-        /// The length received.
-        got: usize,
-    },
-    /// A caller-supplied argument is not acceptable (fix the call).
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    /// Bytes received from elsewhere are not in the expected format
-    /// (corrupted or produced by an incompatible client).
-    #[error("malformed {what}: {reason}")]
-    Malformed {
-        /// What was being decoded.
-        what: &'static str,
-        /// Why it was rejected.
-        reason: String,
-    },
-    /// The passphrase key derivation failed (invalid parameters).
-    #[error("key derivation failed: {0}")]
-    Kdf(String),
-    /// The operating system's random number generator failed.
-    #[error("random number generator failed: {0}")]
-    Random(String),
-    /// The cipher refused to seal data (should not happen; a bug).
-    #[error("encryption failed: {0}")]
-    Internal(&'static str),
-}
-
-/// Result alias of this module.
-pub type Result<T, E = EncryptionError> = std::result::Result<T, E>;
-
-/// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<()> {
-    use rand::TryRngCore;
-    rand::rngs::OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| EncryptionError::Random(e.to_string()))
-}
-
-/// Shorthand for an [`EncryptionError::Authentication`] on `what`.
-pub(crate) fn auth_error(what: impl Into<String>) -> EncryptionError {
-    EncryptionError::Authentication { what: what.into() }
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 //! dropped and `len` bytes kept.
 
 use super::content::{PLAIN_BLOCK, SegmentDecrypter, TAG_SIZE};
-use super::{EncryptionError, Result, auth_error};
+use super::error::{EncryptionError, Result, auth_error};
 
 /// The blocks and ciphertext bytes that hold a plaintext range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,14 +7,16 @@
 //! (`derive_key(default, "path:" ‖ bucket)`, then one step per component).
 //! [`EncryptionStore::limit_to`] makes a store with only the keys *at* the
 //! shared prefixes, so its holder can decrypt inside them and nowhere else.
+//! `prefix_key` walks a plain prefix from its base with the component
+//! primitives: the encrypted prefix and the key at its end.
 
 use satstore_proto::access::{
     EncryptionAccess as EncryptionAccessWire, StoreEntry as StoreEntryWire,
 };
 
+use super::component::{PathCipher, encrypt_components};
+use super::error::{EncryptionError, Result};
 use super::keys::{Key, derive_key};
-use super::path::{self, PathCipher};
-use super::{EncryptionError, Result};
 
 /// A key override: everything in `bucket` under `unencrypted_prefix` is
 /// encrypted starting from `key` with `cipher`.
@@ -69,6 +71,25 @@ pub(crate) fn check_prefix(prefix: &str) -> Result<()> {
             "prefix {prefix:?} must end with '/' (or be empty for the whole bucket)"
         )))
     }
+}
+
+/// Walks `prefix` (ends with '/' or empty) through the store: its encrypted
+/// form, the key at its end and the cipher below it.
+pub(crate) fn prefix_key(
+    store: &EncryptionStore,
+    bucket: &str,
+    prefix: &str,
+) -> Result<(Vec<u8>, Key, PathCipher)> {
+    check_prefix(prefix)?;
+    let base = store.lookup_plain(bucket, prefix)?;
+    let mut out = base.enc_prefix.to_vec();
+    let rest = &prefix[base.plain_prefix.len()..];
+    let mut key = base.key;
+    if let Some(body) = rest.strip_suffix('/') {
+        key = encrypt_components(key, base.cipher, body, &mut out)?;
+        out.push(b'/');
+    }
+    Ok((out, key, base.cipher))
 }
 
 impl EncryptionStore {
@@ -171,7 +192,7 @@ impl EncryptionStore {
             };
             (Vec::new(), cipher)
         } else {
-            let (enc, _, cipher) = path::prefix_key(self, bucket, prefix)?;
+            let (enc, _, cipher) = prefix_key(self, bucket, prefix)?;
             (enc, cipher)
         };
         self.entries
@@ -194,7 +215,7 @@ impl EncryptionStore {
         let mut limited = EncryptionStore::empty(self.default_cipher);
         for &(bucket, prefix) in prefixes {
             check_prefix(prefix)?;
-            let (encrypted_prefix, key, cipher) = path::prefix_key(self, bucket, prefix)?;
+            let (encrypted_prefix, key, cipher) = prefix_key(self, bucket, prefix)?;
             limited
                 .entries
                 .retain(|e| !(e.bucket == bucket && e.unencrypted_prefix == prefix));
@@ -282,8 +303,8 @@ impl EncryptionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encryption::path::{content_key, decrypt_relative};
     use crate::encryption::path::{decrypt_path, encrypt_path, encrypt_prefix};
-    use crate::encryption::{content_key, decrypt_relative};
 
     fn owner() -> EncryptionStore {
         EncryptionStore::new(Key::from_bytes([3; 32]), PathCipher::AesGcm)
