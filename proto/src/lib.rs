@@ -52,6 +52,8 @@ pub use prost::Message;
 
 mod convert;
 
+pub mod errors;
+
 /// Access grants: the serialized form of what a client needs to connect.
 pub mod access {
     /// Version 1 of the contract.

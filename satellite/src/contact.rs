@@ -84,7 +84,7 @@ fn unauthenticated(m: &str) -> SatelliteError {
 }
 
 fn slow_down(what: &str, wait: Duration) -> SatelliteError {
-    SatelliteError::ResourceExhausted(format!(
+    SatelliteError::RateLimited(format!(
         "too many check-ins from this {what}; retry in {} s",
         wait.as_secs().max(1)
     ))
@@ -266,7 +266,7 @@ impl Node for NodeService {
         let info = request
             .into_inner()
             .info
-            .ok_or_else(|| Status::invalid_argument("check-in carries no signed info"))?;
+            .ok_or_else(|| invalid("check-in carries no signed info"))?;
         let info = SignedMessage::from(info);
         let node_id = PublicKey::from_slice(&info.signer)
             .map(|k| k.node_id().to_string())

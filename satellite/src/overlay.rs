@@ -49,7 +49,7 @@ impl Overlay {
             .filter(|n| n.free_disk >= 0 && n.free_disk as u64 >= self.min_free_disk)
             .collect();
         if nodes.len() < success {
-            return Err(SatelliteError::Unavailable(format!(
+            return Err(SatelliteError::NotEnoughNodes(format!(
                 "not enough storage nodes online (have {}, need {success})",
                 nodes.len()
             )));
@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(overlay.select_for_upload(2, 2).await.unwrap().len(), 2);
         let err = overlay.select_for_upload(5, 4).await.unwrap_err();
         assert!(
-            matches!(err, SatelliteError::Unavailable(ref m) if m.contains("have 3, need 4")),
+            matches!(err, SatelliteError::NotEnoughNodes(ref m) if m.contains("have 3, need 4")),
             "{err}"
         );
 

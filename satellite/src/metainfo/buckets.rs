@@ -19,7 +19,7 @@ fn info(b: &BucketRecord) -> pb::BucketInfo {
 }
 
 fn not_found(name: &str) -> SatelliteError {
-    SatelliteError::NotFound(format!("bucket {name:?} not found"))
+    SatelliteError::BucketNotFound(format!("bucket {name:?} not found"))
 }
 
 impl MetainfoEndpoint {
@@ -37,7 +37,7 @@ impl MetainfoEndpoint {
             .create_bucket(&auth.project_id, &req.name, now)
             .await?
         {
-            return Err(SatelliteError::AlreadyExists(
+            return Err(SatelliteError::BucketAlreadyExists(
                 "bucket already exists".into(),
             ));
         }
@@ -89,7 +89,7 @@ impl MetainfoEndpoint {
             .await?
             .ok_or_else(|| not_found(&req.name))?;
         if deleted.not_empty {
-            return Err(SatelliteError::FailedPrecondition(
+            return Err(SatelliteError::BucketNotEmpty(
                 "bucket is not empty (objects or uploads in progress)".into(),
             ));
         }

@@ -25,7 +25,7 @@ impl MetainfoEndpoint {
             .await?
             .is_none()
         {
-            return Err(SatelliteError::NotFound(format!(
+            return Err(SatelliteError::BucketNotFound(format!(
                 "bucket {:?} not found",
                 req.bucket
             )));

@@ -129,7 +129,7 @@ pub(crate) fn stream_id_of(p: &StreamIdPayload) -> Result<[u8; 16], SatelliteErr
 /// '.', starting and ending with a letter or digit, no "..", not an IPv4.
 pub fn validate_bucket_name(name: &str) -> Result<(), SatelliteError> {
     let bad = |rule: &str| {
-        SatelliteError::InvalidArgument(format!("invalid bucket name {name:?}: {rule}"))
+        SatelliteError::BucketNameInvalid(format!("invalid bucket name {name:?}: {rule}"))
     };
     if name.len() < 3 || name.len() > 63 {
         return Err(bad("must be 3 to 63 characters long"));
@@ -203,7 +203,7 @@ mod tests {
         for (name, rule) in cases {
             let e = validate_bucket_name(name).unwrap_err();
             assert!(
-                matches!(e, SatelliteError::InvalidArgument(ref m) if m.contains(rule)),
+                matches!(e, SatelliteError::BucketNameInvalid(ref m) if m.contains(rule)),
                 "{name}: {e}"
             );
         }

@@ -27,7 +27,7 @@ pub const MAX_ETAG_LEN: usize = 1024;
 pub const MAX_PART_SEGMENTS: usize = 10_000;
 
 fn upload_not_found() -> SatelliteError {
-    SatelliteError::NotFound(
+    SatelliteError::UploadNotFound(
         "multipart upload not found (it was completed, aborted or has expired)".into(),
     )
 }
@@ -255,14 +255,14 @@ impl MetainfoEndpoint {
             MultipartCommit::Committed(c) => c,
             MultipartCommit::UploadNotFound => return Err(upload_not_found()),
             MultipartCommit::MissingParts(missing) => {
-                return Err(SatelliteError::FailedPrecondition(format!(
-                    "invalid part: part(s) {missing:?} of the multipart upload were not \
+                return Err(SatelliteError::InvalidPart(format!(
+                    "part(s) {missing:?} of the multipart upload were not \
                      uploaded (or are being uploaded again)"
                 )));
             }
             MultipartCommit::IncompletePart(p) => {
-                return Err(SatelliteError::FailedPrecondition(format!(
-                    "invalid part: part {p} is incomplete; upload it again"
+                return Err(SatelliteError::InvalidPart(format!(
+                    "part {p} is incomplete; upload it again"
                 )));
             }
             MultipartCommit::SizeMismatch { expected, actual } => {
@@ -313,7 +313,7 @@ impl MetainfoEndpoint {
             .await?
             .is_none()
         {
-            return Err(SatelliteError::NotFound(format!(
+            return Err(SatelliteError::BucketNotFound(format!(
                 "bucket {:?} not found",
                 req.bucket
             )));

@@ -7,10 +7,11 @@ use std::time::Duration;
 use satstore_common::Identity;
 use satstore_common::macaroon::Caveat;
 use satstore_common::time::now_unix;
+use satstore_proto::common::ErrorReason;
 use satstore_proto::metainfo as pb;
 use tonic::Code;
 
-use super::testing::{TestSatellite, begin, code, create_bucket};
+use super::testing::{TestSatellite, begin, code, create_bucket, reason};
 use crate::chores::{Chore, ZombieObjectsChore};
 use crate::metrics::SatelliteMetrics;
 
@@ -228,13 +229,14 @@ async fn parts_commit_of_a_subset_and_offsets() {
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("CommitMultipartUpload"), "{m}");
 
-    let (c, m) = code(
+    let (c, r, m) = reason(
         sat.client
             .commit_multipart_upload(commit_req(&sat, key, &id, vec![1, 4], 0))
             .await,
     );
     assert_eq!(c, Code::FailedPrecondition);
-    assert!(m.starts_with("invalid part") && m.contains("[4]"), "{m}");
+    assert_eq!(r, Some(ErrorReason::InvalidPart), "{m}");
+    assert!(m.contains("[4]"), "{m}");
     let (c, _) = code(
         sat.client
             .commit_multipart_upload(commit_req(&sat, key, &id, vec![3, 1], 139))

@@ -23,16 +23,18 @@ pub(crate) struct NewPending {
 }
 
 fn object_not_found() -> SatelliteError {
-    SatelliteError::NotFound("object not found".into())
+    SatelliteError::ObjectNotFound("object not found".into())
 }
 
 /// Checks an encrypted key: non-empty, at most [`MAX_KEY_LEN`] bytes.
 pub fn validate_key(key: &[u8]) -> Result<(), SatelliteError> {
     if key.is_empty() {
-        return Err(invalid("object key must not be empty"));
+        return Err(SatelliteError::ObjectKeyInvalid(
+            "object key must not be empty".into(),
+        ));
     }
     if key.len() > MAX_KEY_LEN {
-        return Err(invalid(format!(
+        return Err(SatelliteError::ObjectKeyInvalid(format!(
             "object key is {} bytes; at most {MAX_KEY_LEN} are allowed",
             key.len()
         )));
@@ -118,7 +120,7 @@ impl MetainfoEndpoint {
             .await?
             .is_none()
         {
-            return Err(SatelliteError::NotFound(format!(
+            return Err(SatelliteError::BucketNotFound(format!(
                 "bucket {:?} not found",
                 new.bucket
             )));
@@ -162,7 +164,7 @@ impl MetainfoEndpoint {
             .object_by_stream(&stream_id)
             .await?
             .ok_or_else(|| {
-                SatelliteError::NotFound("pending object not found (aborted?)".into())
+                SatelliteError::UploadNotFound("pending object not found (aborted?)".into())
             })?;
         if object.status == ObjectStatus::Committed {
             // A retry after a lost reply: the first commit stands.
@@ -171,7 +173,7 @@ impl MetainfoEndpoint {
             });
         }
         if object.status != ObjectStatus::Pending {
-            return Err(SatelliteError::FailedPrecondition(
+            return Err(SatelliteError::UploadDone(
                 "object is no longer pending".into(),
             ));
         }
@@ -213,8 +215,11 @@ impl MetainfoEndpoint {
                 Some(o) if o.status == ObjectStatus::Committed => Ok(pb::CommitObjectResponse {
                     object: Some(object_info(&o, vec![])),
                 }),
-                _ => Err(SatelliteError::FailedPrecondition(
+                Some(_) => Err(SatelliteError::UploadDone(
                     "object is no longer pending".into(),
+                )),
+                None => Err(SatelliteError::UploadNotFound(
+                    "the upload was aborted meanwhile".into(),
                 )),
             };
         };
@@ -241,7 +246,7 @@ impl MetainfoEndpoint {
             .delete_pending(&stream_id)
             .await?
             .ok_or_else(|| {
-                SatelliteError::NotFound("no pending object for this stream id".into())
+                SatelliteError::UploadNotFound("no pending object for this stream id".into())
             })?;
         self.deleter.delete_later(pieces, auth.project_id, p.bucket);
         Ok(pb::AbortObjectResponse {})

@@ -42,9 +42,7 @@ fn check_plain_size(plain_size: i64, encrypted_size: i64) -> Result<(), Satellit
 }
 
 fn no_longer_pending() -> SatelliteError {
-    SatelliteError::FailedPrecondition(
-        "object was committed meanwhile; the segment was not stored".into(),
-    )
+    SatelliteError::UploadDone("object was committed meanwhile; the segment was not stored".into())
 }
 
 /// Plain uploads use part 0 only; multipart uploads parts 1..=10000.
@@ -102,10 +100,10 @@ impl MetainfoEndpoint {
     async fn require_pending(&self, stream_id: &[u8; 16]) -> Result<ObjectRecord, SatelliteError> {
         match self.store.object_by_stream(stream_id).await? {
             Some(o) if o.status == ObjectStatus::Pending => Ok(o),
-            Some(_) => Err(SatelliteError::FailedPrecondition(
+            Some(_) => Err(SatelliteError::UploadDone(
                 "object is already committed".into(),
             )),
-            None => Err(SatelliteError::NotFound(
+            None => Err(SatelliteError::UploadNotFound(
                 "pending object not found (aborted?)".into(),
             )),
         }
@@ -319,7 +317,7 @@ impl MetainfoEndpoint {
         let stream_id = stream_id_of(&p)?;
         match self.store.object_by_stream(&stream_id).await? {
             Some(o) if o.status == ObjectStatus::Committed => {}
-            _ => return Err(SatelliteError::NotFound("object not found".into())),
+            _ => return Err(SatelliteError::ObjectNotFound("object not found".into())),
         }
         let pos = position(req.position);
         let seg = self

@@ -195,6 +195,18 @@ pub fn code<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> (Code, String) {
     (s.code(), s.message().to_string())
 }
 
+/// The code, reason and message of a failed call.
+pub fn reason<T: std::fmt::Debug>(
+    r: Result<T, tonic::Status>,
+) -> (Code, Option<satstore_proto::common::ErrorReason>, String) {
+    let s = r.expect_err("call should fail");
+    (
+        s.code(),
+        satstore_proto::common::ErrorReason::of(&s),
+        s.message().to_string(),
+    )
+}
+
 /// Creates a bucket with the root key.
 pub async fn create_bucket(sat: &mut TestSatellite, name: &str) {
     sat.client

@@ -6,6 +6,7 @@ mod access;
 mod attacks;
 mod buckets;
 mod cli;
+mod errors;
 mod faults;
 mod helpers;
 mod listing;
