@@ -4,7 +4,7 @@
 use s3s::S3ErrorCode;
 use s3s::dto;
 
-use crate::error::s3err;
+use crate::s3error::s3err;
 
 /// The group URI of everyone, signed in or not.
 pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -148,6 +148,19 @@ impl Acl {
         Ok(Acl { grants })
     }
 
+    /// The ACL of an optional canned name (none: private).
+    pub fn canned_or_private(name: Option<&str>, owner: &str) -> s3s::S3Result<Acl> {
+        match name {
+            Some(name) => Acl::canned(name, owner),
+            None => Ok(Acl::private(owner)),
+        }
+    }
+
+    /// Whether anyone besides the owner is granted something.
+    pub fn grants_others(&self) -> bool {
+        self.grants.len() > 1
+    }
+
     /// The default: the owner's full control only.
     pub fn private(owner: &str) -> Acl {
         Acl {
@@ -236,6 +249,24 @@ mod tests {
         assert!(!auth.allows(None, Perm::Read));
 
         assert!(Acl::canned("world-writable", "alice").is_err());
+    }
+
+    #[test]
+    fn no_canned_name_is_private_and_grants_no_one_else() {
+        let none = Acl::canned_or_private(None, "alice").unwrap();
+        assert_eq!(none, Acl::private("alice"));
+        assert!(!none.grants_others());
+        assert!(
+            !Acl::canned_or_private(Some("bucket-owner-full-control"), "alice")
+                .unwrap()
+                .grants_others()
+        );
+        assert!(
+            Acl::canned_or_private(Some("public-read"), "alice")
+                .unwrap()
+                .grants_others()
+        );
+        assert!(Acl::canned_or_private(Some("nope"), "alice").is_err());
     }
 
     #[test]

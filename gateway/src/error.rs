@@ -1,8 +1,11 @@
-//! The gateway's error type and its mapping onto S3 error codes.
+//! The gateway's error type (outside the S3 request path) and what S3
+//! clients get when one reaches a request.
 
 use s3s::{S3Error, S3ErrorCode};
 use thiserror::Error;
-use uplink::{ErrorKind, UplinkError};
+use uplink::UplinkError;
+
+use crate::s3error::uplink_error;
 
 /// Why a gateway operation outside the S3 request path failed (store,
 /// sealing, configuration, startup).
@@ -62,44 +65,4 @@ impl From<GatewayError> for S3Error {
             }
         }
     }
-}
-
-/// The S3 error for an uplink failure.
-pub fn uplink_error(e: UplinkError) -> S3Error {
-    let code = match e.kind() {
-        ErrorKind::BucketNotFound => S3ErrorCode::NoSuchBucket,
-        ErrorKind::BucketAlreadyExists => S3ErrorCode::BucketAlreadyOwnedByYou,
-        ErrorKind::BucketNotEmpty => S3ErrorCode::BucketNotEmpty,
-        ErrorKind::BucketNameInvalid => S3ErrorCode::InvalidBucketName,
-        ErrorKind::ObjectNotFound => S3ErrorCode::NoSuchKey,
-        ErrorKind::ObjectKeyInvalid => S3ErrorCode::KeyTooLongError,
-        ErrorKind::PermissionDenied => S3ErrorCode::AccessDenied,
-        ErrorKind::InvalidArgument => S3ErrorCode::InvalidArgument,
-        ErrorKind::TooManyRequests => S3ErrorCode::SlowDown,
-        ErrorKind::LimitsExceeded => {
-            let mut err =
-                S3Error::with_message(S3ErrorCode::Custom("QuotaExceeded".into()), e.to_string());
-            err.set_status_code(http::StatusCode::FORBIDDEN);
-            return err;
-        }
-        ErrorKind::Unavailable => S3ErrorCode::ServiceUnavailable,
-        ErrorKind::Canceled => S3ErrorCode::RequestTimeout,
-        ErrorKind::UploadDone | ErrorKind::UploadNotFound => S3ErrorCode::NoSuchUpload,
-        ErrorKind::InvalidPart => S3ErrorCode::InvalidPart,
-        _ => {
-            tracing::error!(error = %e, "uplink internal error");
-            S3ErrorCode::InternalError
-        }
-    };
-    let message = match code {
-        S3ErrorCode::NoSuchBucket => "The specified bucket does not exist".to_string(),
-        S3ErrorCode::NoSuchKey => "The specified key does not exist.".to_string(),
-        _ => e.to_string(),
-    };
-    S3Error::with_message(code, message)
-}
-
-/// Shorthand for an S3 error with a code and message.
-pub fn s3err(code: S3ErrorCode, msg: impl Into<String>) -> S3Error {
-    S3Error::with_message(code, msg.into())
 }

@@ -9,12 +9,17 @@
 //!
 //! Modules: `config` (settings), `server` (start/stop), `http` (HTTP layer,
 //! registration endpoint), `idle` (body idle timeout), `ratelimit`,
-//! `state` (who acts with which access), `ops` (S3 operations), `acl`,
-//! `cors`, `meta`, `body` (S3 models and bodies), `register`, `trust`,
-//! `sharekey`, `crypto` (credentials and sealing), `store` (SQL).
+//! `state` (who acts with which access), `ops` (the S3 operations, one
+//! module per verb), `conditions` (If-Match and friends), `overrides`
+//! (`response-*` parameters), `acl`, `cors`, `meta` (S3 models), `body`
+//! (request and response bodies, why a body broke), `s3error` (S3 error
+//! codes, the uplink mapping, error documents), `error` (the gateway's
+//! own error), `register`, `trust`, `sharekey`, `crypto` (credentials and
+//! sealing), `store` (SQL).
 
 pub mod acl;
 pub mod body;
+pub mod conditions;
 pub mod config;
 pub mod cors;
 pub mod crypto;
@@ -25,8 +30,10 @@ pub mod idle;
 pub mod meta;
 pub mod metrics;
 mod ops;
+pub mod overrides;
 pub mod ratelimit;
 pub mod register;
+pub mod s3error;
 pub mod server;
 pub mod sharekey;
 pub mod state;

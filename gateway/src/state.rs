@@ -15,9 +15,10 @@ use uplink::{Access, ErrorKind, Project, UplinkConfig};
 use crate::acl::{Acl, Perm};
 use crate::config::GatewayConfig;
 use crate::crypto::{self, SealKey};
-use crate::error::{GatewayError, s3err, uplink_error};
+use crate::error::GatewayError;
 use crate::metrics::GatewayMetrics;
-use crate::register::{Registrar, Registration, verified_project};
+use crate::register::{Credentials, Registrar, Registration, verified_project};
+use crate::s3error::{s3err, uplink_error};
 use crate::store::{BucketRecord, Store, UserRecord, now_unix};
 use crate::trust::TrustedSatellites;
 
@@ -145,7 +146,7 @@ impl Gateway {
     pub async fn register(
         &self,
         registration: &Registration<'_>,
-    ) -> Result<crate::Credentials, GatewayError> {
+    ) -> Result<Credentials, GatewayError> {
         self.registrar().register(registration).await
     }
 

@@ -4,9 +4,10 @@ use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 use uplink::{ErrorKind, ListBucketsOptions};
 
-use super::acl::{apply_acl, canned_or_private};
-use crate::acl::Perm;
-use crate::error::{s3err, uplink_error};
+use super::acl::apply_acl;
+use crate::acl::{Acl, Perm};
+use crate::s3error::codes::wording;
+use crate::s3error::{s3err, uplink_error};
 use crate::state::{Actor, Gateway};
 use crate::store::{BucketRecord, now_unix};
 
@@ -48,7 +49,7 @@ pub async fn create(
     let s = Gateway::require_user(&actor)?;
     let input = req.input;
     let bucket = input.bucket;
-    let acl = canned_or_private(input.acl.as_ref().map(|a| a.as_str()), &s.user.id)?;
+    let acl = Acl::canned_or_private(input.acl.as_ref().map(|a| a.as_str()), &s.user.id)?;
     let location = input
         .create_bucket_configuration
         .and_then(|c| c.location_constraint)
@@ -66,13 +67,13 @@ pub async fn create(
         Err(rec) if rec.project_id == s.project_key => {
             return Err(s3err(
                 S3ErrorCode::BucketAlreadyOwnedByYou,
-                "Your previous request to create the named bucket succeeded and you already own it.",
+                wording::BUCKET_ALREADY_OWNED_BY_YOU,
             ));
         }
         Err(_) => {
             return Err(s3err(
                 S3ErrorCode::BucketAlreadyExists,
-                "The requested bucket name is not available. Please select a different name and try again.",
+                wording::BUCKET_ALREADY_EXISTS,
             ));
         }
     }
@@ -80,11 +81,8 @@ pub async fn create(
         Ok(_) => {}
         Err(e) if e.kind() == ErrorKind::BucketAlreadyExists => {
             // The project's own bucket, made outside the gateway: the
-            // name is now claimed for it.
-            return Err(s3err(
-                S3ErrorCode::BucketAlreadyOwnedByYou,
-                "Your previous request to create the named bucket succeeded and you already own it.",
-            ));
+            // name is now claimed for it (BucketAlreadyOwnedByYou).
+            return Err(uplink_error(e));
         }
         Err(e) => {
             let queued = gw.store().release_bucket(&bucket, &s.project_key).await?;

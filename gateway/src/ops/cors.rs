@@ -4,7 +4,7 @@ use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::cors::CorsRules;
-use crate::error::{s3err, uplink_error};
+use crate::s3error::{s3err, uplink_error};
 use crate::state::{Actor, Gateway};
 
 /// The owning project of `bucket` when the actor belongs to it (the bucket

@@ -1,13 +1,21 @@
-//! The S3 operations Satstore serves; each module holds one family, this
-//! file only routes s3s's trait methods to them. Operations not listed
-//! answer NotImplemented (s3s's default).
+//! The S3 operations Satstore serves, one module per verb or family:
+//! [`get`] (GetObject, HeadObject), [`put`], [`copy`], [`delete`],
+//! [`list`], [`multipart`], [`acl`], [`cors`] and [`buckets`], with what
+//! several share: [`stat`] (looking an object up) and [`upload`] (writing
+//! one). This file only routes s3s's trait methods to them. Operations not
+//! listed answer NotImplemented (s3s's default).
 
 mod acl;
 mod buckets;
+mod copy;
 mod cors;
-pub(crate) mod list;
+mod delete;
+mod get;
+mod list;
 mod multipart;
-mod objects;
+mod put;
+mod stat;
+mod upload;
 
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
@@ -33,12 +41,12 @@ route! {
     head_bucket(HeadBucketInput) -> HeadBucketOutput => buckets::head;
     get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput => buckets::location;
     delete_bucket(DeleteBucketInput) -> DeleteBucketOutput => buckets::delete;
-    put_object(PutObjectInput) -> PutObjectOutput => objects::put;
-    get_object(GetObjectInput) -> GetObjectOutput => objects::get;
-    head_object(HeadObjectInput) -> HeadObjectOutput => objects::head;
-    delete_object(DeleteObjectInput) -> DeleteObjectOutput => objects::delete;
-    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput => objects::delete_many;
-    copy_object(CopyObjectInput) -> CopyObjectOutput => objects::copy;
+    put_object(PutObjectInput) -> PutObjectOutput => put::put;
+    get_object(GetObjectInput) -> GetObjectOutput => get::get;
+    head_object(HeadObjectInput) -> HeadObjectOutput => get::head;
+    delete_object(DeleteObjectInput) -> DeleteObjectOutput => delete::delete;
+    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput => delete::delete_many;
+    copy_object(CopyObjectInput) -> CopyObjectOutput => copy::copy;
     list_objects(ListObjectsInput) -> ListObjectsOutput => list::list_v1;
     list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output => list::list_v2;
     create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput => multipart::create;
