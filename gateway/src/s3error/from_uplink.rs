@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(e.message(), Some(wording::NO_SUCH_UPLOAD));
         // Outside an upload's context the uplink's own words stay.
         let e = uplink_error(err(ErrorKind::UploadNotFound));
-        assert_eq!(e.message(), Some("multipart upload not found: detail"));
+        assert_eq!(e.message(), Some("upload not found: detail"));
         let e = upload_error(err(ErrorKind::InvalidPart));
         assert_eq!(
             e.message(),
