@@ -53,6 +53,19 @@ fn wire<T: std::fmt::Debug>(
 }
 
 impl Raw {
+    /// CreateBucket as this key, the answer unread.
+    async fn create_bucket(
+        &mut self,
+        name: impl Into<String>,
+    ) -> Result<tonic::Response<pb::CreateBucketResponse>, tonic::Status> {
+        self.client
+            .create_bucket(pb::CreateBucketRequest {
+                header: self.header.clone(),
+                name: name.into(),
+            })
+            .await
+    }
+
     /// Begins a plain upload of `key`; returns its stream token.
     async fn begin_object(&mut self, bucket: &str, key: &[u8]) -> Vec<u8> {
         let r = self
@@ -155,13 +168,7 @@ async fn bucket_name_invalid() {
     assert!(e.to_string().contains("lowercase"), "message kept: {e}");
 
     let mut raw = raw(&tn).await;
-    let r = raw
-        .client
-        .create_bucket(pb::CreateBucketRequest {
-            header: raw.header.clone(),
-            name: "Not_Valid".into(),
-        })
-        .await;
+    let r = raw.create_bucket("Not_Valid").await;
     assert_eq!(
         wire(r),
         (Code::InvalidArgument, Some(ErrorReason::BucketNameInvalid))
@@ -178,13 +185,7 @@ async fn bucket_already_exists() {
     assert_eq!(e.kind(), ErrorKind::BucketAlreadyExists, "{e}");
 
     let mut raw = raw(&tn).await;
-    let r = raw
-        .client
-        .create_bucket(pb::CreateBucketRequest {
-            header: raw.header.clone(),
-            name: "twice".into(),
-        })
-        .await;
+    let r = raw.create_bucket("twice").await;
     assert_eq!(
         wire(r),
         (Code::AlreadyExists, Some(ErrorReason::BucketAlreadyExists))
@@ -722,13 +723,7 @@ async fn unauthenticated() {
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
 
     let mut raw = raw_with_key(&tn, forged.api_key.to_bytes()).await;
-    let r = raw
-        .client
-        .create_bucket(pb::CreateBucketRequest {
-            header: raw.header.clone(),
-            name: "nope".into(),
-        })
-        .await;
+    let r = raw.create_bucket("nope").await;
     assert_eq!(
         wire(r),
         (Code::Unauthenticated, Some(ErrorReason::Unauthenticated))
@@ -754,13 +749,7 @@ async fn permission_denied() {
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
 
     let mut raw = raw_with_key(&tn, reader.api_key.to_bytes()).await;
-    let r = raw
-        .client
-        .create_bucket(pb::CreateBucketRequest {
-            header: raw.header.clone(),
-            name: "more".into(),
-        })
-        .await;
+    let r = raw.create_bucket("more").await;
     assert_eq!(
         wire(r),
         (Code::PermissionDenied, Some(ErrorReason::PermissionDenied))
@@ -801,13 +790,7 @@ async fn internal() {
     assert!(!e.to_string().contains("buckets"), "details leak: {e}");
 
     let mut raw = raw(&tn).await;
-    let r = raw
-        .client
-        .create_bucket(pb::CreateBucketRequest {
-            header: raw.header.clone(),
-            name: "any".into(),
-        })
-        .await;
+    let r = raw.create_bucket("any").await;
     let s = r.expect_err("broken database");
     assert_eq!(
         (s.code(), ErrorReason::of(&s)),
